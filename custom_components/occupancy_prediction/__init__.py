@@ -1,0 +1,44 @@
+"""Occupancy Prediction: learns how each room is used and predicts its next change."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OccupancyConfigEntry) -> bool:
+    """Start following the configured rooms."""
+    coordinator = OccupancyCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OccupancyConfigEntry) -> bool:
+    """Stop following the rooms; every listener and timer goes with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: OccupancyConfigEntry) -> None:
+    """Apply added, changed or removed rooms and new options without a restart."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OccupancyConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a room's device: that removes the room itself.
+
+    The hub device cannot be deleted on its own (remove the integration instead).
+    """
+    subentry_id = device.config_subentry_id
+    if subentry_id is None or subentry_id not in entry.subentries:
+        return False
+    return hass.config_entries.async_remove_subentry(entry, subentry_id)

@@ -1,0 +1,51 @@
+"""Typed results of a room prediction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .occupancy import RoomState
+
+HORIZON_SECONDS = 24 * 3600
+"""Remaining times are capped here: beyond it, no transition is expected."""
+
+WITHIN_SECONDS = 15 * 60
+"""Half-width of the window that ``confidence`` refers to (+-15 minutes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The next transition of a room.
+
+    Attributes:
+        transition_type: the state the room will enter (occupied or vacant).
+        predicted_time: median of the predicted remaining time added to the
+            prediction moment, aware UTC; None when the median is beyond the
+            24 h horizon ("no transition expected within 24 h").
+        interval_lower: 10th percentile of the transition time, aware UTC.
+        interval_upper: 90th percentile, aware UTC, at most 24 h ahead.
+        confidence: probability (0..1) that the transition happens within
+            +-15 minutes of ``predicted_time``.
+        model: name of the model that made it.
+    """
+
+    transition_type: RoomState
+    predicted_time: datetime | None
+    interval_lower: datetime
+    interval_upper: datetime
+    confidence: float
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class InsufficientHistory:
+    """The model has too little history to predict; no value is made up.
+
+    Attributes:
+        episodes: complete episodes of the current state observed so far.
+        needed: how many the model needs.
+    """
+
+    episodes: int
+    needed: int
