@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import logging
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import RecorderInstanceGenerator
@@ -18,7 +20,10 @@ from custom_components.occupancy_prediction.const import (
     DOMAIN,
     SUBENTRY_ROOM,
 )
-from homeassistant.core import HomeAssistant
+
+
+# The plugin turns SQL echo on for every test; it drowns the test output.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture
@@ -33,13 +38,14 @@ def auto_enable_custom_integrations(
     recorder_mock: Any, enable_custom_integrations: None
 ) -> Generator[None]:
     """Every test gets a real (in-memory) recorder and our custom integration."""
-    yield
+    return
 
 
 def room_subentry(
     subentry_id: str,
     title: str,
     occupancy: list[str],
+    *,
     doors: list[str] | None = None,
     delay: int = 5,
     area: str | None = None,
@@ -72,7 +78,7 @@ def config_entry() -> MockConfigEntry:
                 "kitchen_id",
                 "Kitchen",
                 ["binary_sensor.kitchen_motion"],
-                ["binary_sensor.kitchen_door"],
+                doors=["binary_sensor.kitchen_door"],
             ),
             room_subentry("bedroom_id", "Bedroom", ["binary_sensor.bedroom_presence"]),
         ],

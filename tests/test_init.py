@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.occupancy_prediction.const import (
-    CONF_AREA,
-    CONF_DOOR_SENSORS,
-    CONF_OCCUPANCY_SENSORS,
-    CONF_VACANCY_DELAY,
-    DOMAIN,
-    SUBENTRY_ROOM,
-)
 
 from .conftest import setup_entry
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntry,
@@ -20,15 +18,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     AreaSelector,
-    EntityFilterSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     TextSelector,
     TimeSelector,
 )
+import probatio
 
 from .const import (
     CONF_ACK_TIMEOUT,
@@ -66,38 +65,38 @@ def _sensor_selector(device_classes: Iterable[str]) -> EntitySelector:
     return EntitySelector(
         EntitySelectorConfig(
             multiple=True,
-            filter=EntityFilterSelectorConfig(
+            filter=EntityWithDeviceFilterSelectorConfig(
                 domain="binary_sensor", device_class=list(device_classes)
             ),
         )
     )
 
 
-ROOM_SCHEMA = vol.Schema(
+ROOM_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_NAME): TextSelector(),
-        vol.Optional(CONF_AREA): AreaSelector(),
-        vol.Required(CONF_OCCUPANCY_SENSORS, default=[]): _sensor_selector(
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Optional(CONF_AREA): AreaSelector(),
+        probatio.Required(CONF_OCCUPANCY_SENSORS, default=[]): _sensor_selector(
             OCCUPANCY_DEVICE_CLASSES
         ),
-        vol.Optional(CONF_DOOR_SENSORS, default=[]): _sensor_selector(DOOR_DEVICE_CLASSES),
-        vol.Required(CONF_VACANCY_DELAY, default=DEFAULT_VACANCY_DELAY_MIN): _number(
+        probatio.Optional(CONF_DOOR_SENSORS, default=[]): _sensor_selector(DOOR_DEVICE_CLASSES),
+        probatio.Required(CONF_VACANCY_DELAY, default=DEFAULT_VACANCY_DELAY_MIN): _number(
             0, 120, 1, "min"
         ),
     }
 )
 
-OPTIONS_SCHEMA = vol.Schema(
+OPTIONS_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_HISTORY_DAYS): _number(1, 365, 1, "d"),
-        vol.Required(CONF_RETRAIN_TIME): TimeSelector(),
-        vol.Required(CONF_MAE_THRESHOLD): _number(1, 1440, 1, "min"),
-        vol.Required(CONF_COVERAGE_MIN): _number(0, 1, 0.01),
-        vol.Required(CONF_COVERAGE_MAX): _number(0, 1, 0.01),
-        vol.Required(CONF_MAX_MESSAGES_PER_MINUTE): _number(1, 6000, 1),
-        vol.Required(CONF_MAX_SUBSCRIPTIONS): _number(1, 10000, 1),
-        vol.Required(CONF_HEARTBEAT_INTERVAL): _number(5, 3600, 1, "s"),
-        vol.Required(CONF_ACK_TIMEOUT): _number(5, 3600, 1, "s"),
+        probatio.Required(CONF_HISTORY_DAYS): _number(1, 365, 1, "d"),
+        probatio.Required(CONF_RETRAIN_TIME): TimeSelector(),
+        probatio.Required(CONF_MAE_THRESHOLD): _number(1, 1440, 1, "min"),
+        probatio.Required(CONF_COVERAGE_MIN): _number(0, 1, 0.01),
+        probatio.Required(CONF_COVERAGE_MAX): _number(0, 1, 0.01),
+        probatio.Required(CONF_MAX_MESSAGES_PER_MINUTE): _number(1, 6000, 1),
+        probatio.Required(CONF_MAX_SUBSCRIPTIONS): _number(1, 10000, 1),
+        probatio.Required(CONF_HEARTBEAT_INTERVAL): _number(5, 3600, 1, "s"),
+        probatio.Required(CONF_ACK_TIMEOUT): _number(5, 3600, 1, "s"),
     }
 )
 
@@ -122,7 +121,7 @@ class OccupancyPredictionConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_create_entry(
                 title="Occupancy Prediction", data={}, options=dict(DEFAULT_OPTIONS)
             )
-        return self.async_show_form(step_id="user", data_schema=vol.Schema({}))
+        return self.async_show_form(step_id="user", data_schema=probatio.Schema({}))
 
     @staticmethod
     @callback

@@ -8,7 +8,6 @@ changes and reads predictions; model fitting runs in the executor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -139,7 +138,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         now = self._started_at = dt_util.utcnow()
         for subentry in entry.get_subentries_of_type(SUBENTRY_ROOM):
             config = RoomConfig.from_subentry(subentry)
-            room = _Room(config, RoomOccupancy(config.sensor_kinds(self.hass), config.vacancy_delay))
+            room = _Room(
+                config, RoomOccupancy(config.sensor_kinds(self.hass), config.vacancy_delay)
+            )
             for entity_id in config.entity_ids:
                 state = self.hass.states.get(entity_id)
                 room.live.extend(
@@ -187,7 +188,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             since = room.tracker.since
             rooms[room_id] = RoomSnapshot(
                 state=state,
-                since=None if since is None or state is RoomState.UNKNOWN else from_timestamp(since),
+                since=None
+                if since is None or state is RoomState.UNKNOWN
+                else from_timestamp(since),
                 prediction=prediction,
                 episodes=episodes,
             )
@@ -198,9 +201,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             return HubStatus.ERROR
         if any(snap.state is RoomState.UNKNOWN for snap in rooms.values()):
             return HubStatus.DEGRADED
-        if not rooms or any(
-            not isinstance(snap.prediction, Prediction) for snap in rooms.values()
-        ):
+        if not rooms or any(not isinstance(snap.prediction, Prediction) for snap in rooms.values()):
             return HubStatus.LEARNING
         return HubStatus.READY
 
@@ -213,9 +214,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         for room in self._rooms.values():
             if entity_id not in room.tracker.sensors:
                 continue
-            transitions = room.tracker.update(
-                entity_id, new_state.state if new_state else None, at
-            )
+            transitions = room.tracker.update(entity_id, new_state.state if new_state else None, at)
             changed |= self._record(room, transitions)
         if changed:
             self._publish()
@@ -245,9 +244,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             if self._record(room, room.tracker.advance(now)):
                 self._publish()
 
-        room.hold_timer = async_track_point_in_utc_time(
-            self.hass, _expired, from_timestamp(expiry)
-        )
+        room.hold_timer = async_track_point_in_utc_time(self.hass, _expired, from_timestamp(expiry))
 
     @callback
     def _cancel_hold_timers(self) -> None:
@@ -291,15 +288,15 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
 
     async def _async_learn_history(self) -> None:
         """Replay the recorder's history of every room, then train each room."""
-        days = int(self.config_entry.options.get(CONF_HISTORY_DAYS, DEFAULT_OPTIONS[CONF_HISTORY_DAYS]))
+        days = int(
+            self.config_entry.options.get(CONF_HISTORY_DAYS, DEFAULT_OPTIONS[CONF_HISTORY_DAYS])
+        )
         # Up to the moment live tracking began, so history and live transitions
         # join without overlapping.
         end = self._started_at
         start = end - timedelta(days=days)
         for room in self._rooms.values():
-            events = await async_load_sensor_events(
-                self.hass, room.config.entity_ids, start, end
-            )
+            events = await async_load_sensor_events(self.hass, room.config.entity_ids, start, end)
             room.history = transitions_from_events(
                 events, room.tracker.sensors, room.config.vacancy_delay, until=end.timestamp()
             )

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from homeassistant.components.recorder import get_instance, history
+from homeassistant.components.recorder import history
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 
 from .engine.episodes import SensorEvent
 
@@ -25,8 +26,10 @@ async def async_load_sensor_events(
     sensor that did not change in the window still counts as in its state.
 
     Args:
+        hass: the running Home Assistant.
         entity_ids: sensors to read; an empty list returns [].
-        start, end: aware UTC datetimes.
+        start: beginning of the window, aware UTC.
+        end: end of the window (excluded), aware UTC.
 
     Returns:
         Events oldest first within each chunk (callers sort globally).

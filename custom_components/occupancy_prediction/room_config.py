@@ -60,8 +60,10 @@ class RoomConfig:
         return self.occupancy_sensors + self.door_sensors
 
     def sensor_kinds(self, hass: HomeAssistant) -> dict[str, SensorKind]:
-        """How each sensor is read: door sensors as doors, occupancy and presence
-        device classes as presence, anything else (motion, or no class) as motion.
+        """How each sensor is read.
+
+        Door sensors as doors; occupancy and presence device classes as
+        presence; anything else (motion, or no class) as motion.
 
         The device class comes from the entity registry (known even before the
         sensor's integration has set a state), else from the current state.
@@ -75,6 +77,8 @@ class RoomConfig:
             elif (state := hass.states.get(entity_id)) is not None:
                 device_class = state.attributes.get("device_class")
             kinds[entity_id] = (
-                SensorKind.PRESENCE if device_class in PRESENCE_DEVICE_CLASSES else SensorKind.MOTION
+                SensorKind.PRESENCE
+                if device_class in PRESENCE_DEVICE_CLASSES
+                else SensorKind.MOTION
             )
         return kinds

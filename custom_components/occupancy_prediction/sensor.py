@@ -142,7 +142,7 @@ class OccupancyStatusSensor(OccupancyHubEntity, SensorEntity):
     """Overall status: learning, ready, degraded or error."""
 
     _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = [status.value for status in HubStatus]
+    _attr_options: list[str] | None = [status.value for status in HubStatus]  # noqa: RUF012
 
     def __init__(self, coordinator: OccupancyCoordinator) -> None:
         """Create the hub's Status sensor."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import itertools
 
 from hypothesis import given, settings, strategies as st
 
@@ -95,7 +96,7 @@ def test_episodes_are_contiguous_alternating_and_never_overlap(
         events = events + events[::2]
     until = T0 + 90_000
     episodes = episodes_from_transitions(transitions_from_events(events, SENSORS, delay, until))
-    for before, after in zip(episodes, episodes[1:], strict=False):
+    for before, after in itertools.pairwise(episodes):
         assert before.end == after.start
         assert before.state is not after.state
         assert before.next_state is after.state

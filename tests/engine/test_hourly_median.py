@@ -111,9 +111,7 @@ def test_spring_dst_change_files_samples_under_wall_clock_hour() -> None:
         datetime(2026, 3, 28, 2, tzinfo=UTC),
         datetime(2026, 3, 29, 1, tzinfo=UTC),
     ]
-    episodes = [
-        Episode(VAC, s.timestamp(), s.timestamp() + 1800, OCC) for s in starts
-    ]
+    episodes = [Episode(VAC, s.timestamp(), s.timestamp() + 1800, OCC) for s in starts]
     model = HourlyMedianModel(BERLIN)
     model.fit(episodes)
     assert sorted(model.remaining_samples(VAC, 3).tolist()) == sorted(
@@ -142,4 +140,4 @@ def test_autumn_dst_change_repeats_the_hour() -> None:
 def test_naive_now_raises() -> None:
     model = HourlyMedianModel(UTC)
     with pytest.raises(ValueError, match="naive"):
-        model.predict(VAC, datetime(2026, 5, 4, 8))  # noqa: DTZ001
+        model.predict(VAC, datetime(2026, 5, 4, 8))

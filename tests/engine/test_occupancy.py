@@ -192,7 +192,7 @@ def test_zero_delay_vacates_with_the_motion() -> None:
 def test_naive_datetime_and_negative_delay_raise() -> None:
     room = tracker((MOTION, SensorKind.MOTION))
     with pytest.raises(ValueError, match="naive datetime"):
-        room.update(MOTION, "on", datetime(2026, 3, 1, 8, 0))  # noqa: DTZ001
+        room.update(MOTION, "on", datetime(2026, 3, 1, 8, 0))
     with pytest.raises(ValueError, match="vacancy delay"):
         RoomOccupancy({MOTION: SensorKind.MOTION}, -1)
 

@@ -133,9 +133,9 @@ class RoomOccupancy:
         else:
             self._on[entity_id] = is_on
             changed = was_on is not None and was_on != is_on
-            if kind is SensorKind.MOTION and was_on and not is_on:
-                self._hold_until[entity_id] = now + self._delay
-            elif kind is SensorKind.DOOR and changed:
+            if (kind is SensorKind.MOTION and was_on and not is_on) or (
+                kind is SensorKind.DOOR and changed
+            ):
                 self._hold_until[entity_id] = now + self._delay
         self._last = now
         transitions.extend(self._settle(now))

@@ -1,0 +1,314 @@
+"""Live occupancy, learning from history and entity values under a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.occupancy_prediction import async_remove_config_entry_device
+from custom_components.occupancy_prediction.const import (
+    CONF_OCCUPANCY_SENSORS,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+)
+
+from .conftest import room_subentry, setup_entry
+
+BEDROOM = "binary_sensor.bedroom_presence"
+MOTION = "binary_sensor.kitchen_motion"
+DOOR = "binary_sensor.kitchen_door"
+DAY0 = datetime(2026, 5, 4, tzinfo=dt_util.UTC)
+
+
+def bedroom_entry(*sensors: str) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Occupancy Prediction",
+        options=dict(DEFAULT_OPTIONS),
+        subentries_data=[room_subentry("bedroom_id", "Bedroom", list(sensors or [BEDROOM]))],
+    )
+
+
+def presence(hass: HomeAssistant, value: str, entity_id: str = BEDROOM) -> None:
+    hass.states.async_set(entity_id, value, {"device_class": "presence"})
+
+
+def motion(hass: HomeAssistant, value: str, **attributes: object) -> None:
+    hass.states.async_set(MOTION, value, {"device_class": "motion", **attributes})
+
+
+async def record_three_mornings(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Bedroom vacant 08:00-09:00 and occupied 09:00-08:00, on 4-6 May; vacant at 08:00 on 7 May."""
+    await hass.config.async_set_time_zone("UTC")
+    for day in range(3):
+        freezer.move_to(DAY0 + timedelta(days=day, hours=8))
+        presence(hass, "off")
+        await hass.async_block_till_done()
+        freezer.move_to(DAY0 + timedelta(days=day, hours=9))
+        presence(hass, "on")
+        await hass.async_block_till_done()
+    freezer.move_to(DAY0 + timedelta(days=3, hours=8))
+    presence(hass, "off")
+    await async_wait_recording_done(hass)
+
+
+async def test_predictions_learned_from_history(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Hand-computed in test_hourly_median.py::test_quantiles_of_the_hour_bucket."""
+    await record_three_mornings(hass, freezer)
+    now = DAY0 + timedelta(days=3, hours=8, minutes=20)
+    freezer.move_to(now)
+    await setup_entry(hass, bedroom_entry())
+
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    assert next_transition.state == "2026-05-07T08:52:30+00:00"
+    assert next_transition.attributes["transition_type"] == "occupied"
+    assert next_transition.attributes["confidence"] == 0.5
+    assert next_transition.attributes["interval_lower"] == "2026-05-07T08:30:00+00:00"
+    assert next_transition.attributes["interval_upper"] == "2026-05-07T09:15:00+00:00"
+    assert next_transition.attributes["device_class"] == "timestamp"
+    until = hass.states.get("sensor.bedroom_time_until_transition")
+    assert float(until.state) == 32.5
+    assert until.attributes["unit_of_measurement"] == "min"
+    assert hass.states.get("sensor.bedroom_prediction_confidence").state == "50.0"
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "ready"
+
+    # The room becomes occupied at 09:00: three 23-hour occupied episodes
+    # give remaining 23 h .. 22 h 05 at 09:xx, median 22 h 32.5 min.
+    freezer.move_to(DAY0 + timedelta(days=3, hours=9))
+    presence(hass, "on")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    assert next_transition.attributes["transition_type"] == "vacant"
+    assert float(hass.states.get("sensor.bedroom_time_until_transition").state) == 1352.5
+
+
+async def test_time_until_follows_the_clock(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """B2 ignores elapsed time: a minute later the same median is a minute later."""
+    await record_three_mornings(hass, freezer)
+    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    await setup_entry(hass, bedroom_entry())
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.bedroom_next_transition").state == "2026-05-07T08:53:30+00:00"
+
+
+async def test_too_little_history_is_learning_and_unknown(hass: HomeAssistant) -> None:
+    presence(hass, "on")
+    await setup_entry(hass, bedroom_entry())
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    for key in ("next_transition", "time_until_transition", "prediction_confidence"):
+        state = hass.states.get(f"sensor.bedroom_{key}")
+        assert state.state == "unknown"
+    assert "transition_type" not in hass.states.get("sensor.bedroom_next_transition").attributes
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
+
+
+async def test_all_sensors_unavailable_is_unknown(hass: HomeAssistant) -> None:
+    presence(hass, "on")
+    presence(hass, "off", "binary_sensor.bedroom_presence_2")
+    await setup_entry(hass, bedroom_entry(BEDROOM, "binary_sensor.bedroom_presence_2"))
+    presence(hass, "unavailable")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+    presence(hass, "unknown", "binary_sensor.bedroom_presence_2")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "unavailable"
+    assert hass.states.get("sensor.bedroom_next_transition").state == "unavailable"
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "degraded"
+    # The first on after that occupies the room at once.
+    presence(hass, "on", "binary_sensor.bedroom_presence_2")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+
+
+async def test_motion_hold_live(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    motion(hass, "off")
+    presence(hass, "off")
+    await setup_entry(hass, config_entry)
+    occupancy = "binary_sensor.kitchen_occupancy"
+    assert hass.states.get(occupancy).state == "off"
+    motion(hass, "on")
+    await hass.async_block_till_done()
+    assert hass.states.get(occupancy).state == "on"
+    motion(hass, "off")
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=3))
+    # An attribute-only update of the off state does not restart the hold.
+    motion(hass, "off", battery=80)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(occupancy).state == "on"
+    freezer.tick(timedelta(minutes=2, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(occupancy).state == "off"
+    assert (
+        hass.states.get(occupancy).attributes["since"]
+        == (dt_util.utcnow() - timedelta(seconds=1)).isoformat()
+    )
+
+
+async def test_door_change_counts_as_activity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    motion(hass, "off")
+    hass.states.async_set(DOOR, "off", {"device_class": "door"})
+    await setup_entry(hass, config_entry)
+    hass.states.async_set(DOOR, "on", {"device_class": "door"})
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.kitchen_occupancy").state == "on"
+    freezer.tick(timedelta(minutes=5, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.kitchen_occupancy").state == "off"
+
+
+async def test_reload_takes_state_from_sensors_not_from_before(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    motion(hass, "on")
+    await setup_entry(hass, config_entry)
+    assert hass.states.get("binary_sensor.kitchen_occupancy").state == "on"
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    motion(hass, "off")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("binary_sensor.kitchen_occupancy").state == "off"
+
+
+async def test_renamed_sensor_keeps_being_followed(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    entity_registry.async_get_or_create(
+        "binary_sensor", "test", "bed", suggested_object_id="bedroom_presence"
+    )
+    presence(hass, "off")
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
+    entity_registry.async_update_entity(BEDROOM, new_entity_id="binary_sensor.bed_presence")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.subentries["bedroom_id"].data[CONF_OCCUPANCY_SENSORS] == [
+        "binary_sensor.bed_presence"
+    ]
+    presence(hass, "on", "binary_sensor.bed_presence")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+
+
+async def test_removed_sensor_stops_counting(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    entity_registry.async_get_or_create(
+        "binary_sensor", "test", "bed", suggested_object_id="bedroom_presence"
+    )
+    presence(hass, "on")
+    presence(hass, "off", "binary_sensor.bedroom_presence_2")
+    await setup_entry(hass, bedroom_entry(BEDROOM, "binary_sensor.bedroom_presence_2"))
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    entity_registry.async_remove(BEDROOM)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+    # Even if something sets a state under the removed id, it no longer counts.
+    presence(hass, "on")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+
+
+async def test_unrelated_registry_update_changes_nothing(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    entity_registry.async_get_or_create(
+        "binary_sensor", "test", "bed", suggested_object_id="bedroom_presence"
+    )
+    presence(hass, "on")
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
+    entity_registry.async_update_entity(BEDROOM, name="Bed sensor")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.subentries["bedroom_id"].data[CONF_OCCUPANCY_SENSORS] == [BEDROOM]
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+
+
+async def test_training_failure_sets_error(hass: HomeAssistant) -> None:
+    presence(hass, "on")
+    with patch(
+        "custom_components.occupancy_prediction.coordinator.HourlyMedianModel.fit",
+        side_effect=RuntimeError("boom"),
+    ):
+        await setup_entry(hass, bedroom_entry())
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "error"
+
+
+async def test_remove_room_removes_device_and_entities(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    presence(hass, "on")
+    await setup_entry(hass, config_entry)
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "bedroom_id"), config_entry.entry_id
+    )
+    assert device is not None
+    assert device.config_subentry_id == "bedroom_id"
+    assert hass.config_entries.async_remove_subentry(config_entry, "bedroom_id")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (
+        device_registry.async_get_device_by_identifier(
+            (DOMAIN, "bedroom_id"), config_entry.entry_id
+        )
+        is None
+    )
+    assert entity_registry.async_get("binary_sensor.bedroom_occupancy") is None
+    assert hass.states.get("binary_sensor.bedroom_occupancy") is None
+    assert hass.states.get("binary_sensor.kitchen_occupancy") is not None
+
+
+async def test_deleting_a_room_device_removes_the_room(
+    hass: HomeAssistant, config_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    await setup_entry(hass, config_entry)
+    room_device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "kitchen_id"), config_entry.entry_id
+    )
+    hub_device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, config_entry.entry_id), config_entry.entry_id
+    )
+    assert room_device is not None
+    assert hub_device is not None
+    assert not await async_remove_config_entry_device(hass, config_entry, hub_device)
+    assert await async_remove_config_entry_device(hass, config_entry, room_device)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "kitchen_id" not in config_entry.subentries
+
+
+async def test_no_rooms_is_learning(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Occupancy Prediction", options=dict(DEFAULT_OPTIONS)
+    )
+    await setup_entry(hass, entry)
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
+    assert entry.runtime_data.room_configs == {}
