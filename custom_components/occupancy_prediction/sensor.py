@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -142,6 +142,7 @@ class OccupancyStatusSensor(OccupancyHubEntity, SensorEntity):
     """Overall status: learning, ready, degraded or error."""
 
     _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_options: list[str] | None = [status.value for status in HubStatus]  # noqa: RUF012
 
     def __init__(self, coordinator: OccupancyCoordinator) -> None:
