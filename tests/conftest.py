@@ -21,7 +21,6 @@ from custom_components.occupancy_prediction.const import (
     SUBENTRY_ROOM,
 )
 
-
 # The plugin turns SQL echo on for every test; it drowns the test output.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
