@@ -19,3 +19,30 @@ async def test_setup_and_unload(hass: HomeAssistant, config_entry: MockConfigEnt
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.NOT_LOADED
     assert hass.states.get("binary_sensor.kitchen_occupancy").state == "unavailable"
+
+
+async def test_unload_leaves_no_listener_or_timer(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A running motion hold and every state listener go away with the entry.
+
+    A first setup and unload loads the sensor platforms, whose own listeners
+    stay; after that, a second setup and unload must return to the same count.
+    """
+    hass.states.async_set("binary_sensor.kitchen_motion", "on", {"device_class": "motion"})
+    await setup_entry(hass, config_entry)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    baseline = hass.bus.async_listeners()
+
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hass.states.async_set("binary_sensor.kitchen_motion", "off", {"device_class": "motion"})
+    await hass.async_block_till_done()
+    # The 5-minute hold keeps the kitchen occupied: a timer is armed.
+    assert hass.states.get("binary_sensor.kitchen_occupancy").state == "on"
+    assert hass.bus.async_listeners()["state_changed"] > baseline.get("state_changed", 0)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.bus.async_listeners() == baseline
+    # verify_cleanup (autouse in the test plugin) fails the test on a lingering timer.
