@@ -1,0 +1,161 @@
+"""A compact, persistable record of one sensor's evidence over time.
+
+Home Assistant's recorder keeps 10 days by default; this log keeps a sensor's
+own history for as long as the integration wants (365 days by default) so
+learning goes on beyond the purge window. Room episodes are always derived
+from these per-sensor logs, so changing a room's sensors re-derives its
+episodes without stale sensors.
+
+Only changes of evidence are kept: ``on``, ``off`` or no evidence (any other
+state: ``unavailable``, ``unknown``, removed). Times are POSIX seconds (UTC),
+stored as 8-byte floats; a year of a chatty motion sensor (300 changes a day)
+takes about 1 MB in memory.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+import itertools
+from typing import Any
+
+_ON, _OFF, _NONE = 1, 0, 2
+_CODE = {"on": _ON, "off": _OFF}
+_VALUE: dict[int, str | None] = {_ON: "on", _OFF: "off", _NONE: None}
+_CHARS = {_ON: "1", _OFF: "0", _NONE: "-"}
+_FROM_CHAR = {char: code for code, char in _CHARS.items()}
+
+
+def _code(value: str | None) -> int:
+    return _CODE.get(value, _NONE) if value is not None else _NONE
+
+
+class SensorLog:
+    """The changes of one sensor's evidence, oldest first.
+
+    Attributes:
+        watermark: POSIX seconds up to which the log is known to be complete
+            (None before anything was recorded or imported).
+    """
+
+    def __init__(self) -> None:
+        """Create an empty log."""
+        self._times = array("d")
+        self._codes = bytearray()
+        self.watermark: float | None = None
+
+    def __len__(self) -> int:
+        """Number of changes kept."""
+        return len(self._times)
+
+    def record(self, timestamp: float, value: str | None) -> bool:
+        """Append a state seen live at ``timestamp`` (POSIX seconds).
+
+        A state stamped before the last kept change is taken as happening at
+        that change's time (clock jumps never reorder the log). A state equal
+        to the last one (an attribute-only update) is not kept.
+
+        Returns:
+            True when the evidence changed and was kept.
+        """
+        code = _code(value)
+        if self._times:
+            timestamp = max(timestamp, self._times[-1])
+        self.watermark = timestamp if self.watermark is None else max(self.watermark, timestamp)
+        if self._codes and self._codes[-1] == code:
+            return False
+        self._times.append(timestamp)
+        self._codes.append(code)
+        return True
+
+    def merge(self, events: Iterable[tuple[float, str | None]], until: float) -> int:
+        """Add states imported for the window after the watermark, up to ``until``.
+
+        Events at or before the watermark are already known and skipped
+        (except into an empty log); the rest are kept in time order.
+        Afterwards the log is complete up to ``until``.
+
+        Returns:
+            How many changes were added.
+        """
+        start = self.watermark
+        added = 0
+        for timestamp, value in sorted(events, key=lambda event: event[0]):
+            if start is not None and timestamp <= start:
+                continue
+            added += self.record(timestamp, value)
+        self.watermark = until if self.watermark is None else max(self.watermark, until)
+        return added
+
+    def trim(self, before: float) -> None:
+        """Forget changes before ``before``, keeping the state in force at ``before``."""
+        cut = 0
+        while cut < len(self._times) and self._times[cut] < before:
+            cut += 1
+        if cut == 0:
+            return
+        last_code = self._codes[cut - 1]
+        del self._times[:cut]
+        del self._codes[:cut]
+        if not self._codes or self._times[0] > before:
+            self._times.insert(0, before)
+            self._codes.insert(0, last_code)
+
+    def events(self) -> Iterator[tuple[float, str | None]]:
+        """Every kept change as (POSIX seconds, ``on``/``off``/None)."""
+        for timestamp, code in zip(self._times, self._codes, strict=True):
+            yield timestamp, _VALUE[code]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: start time, millisecond deltas and one code per change."""
+        times = self._times
+        # Delta-encode whole milliseconds since the start, so rounding never accumulates.
+        offsets = [round((t - times[0]) * 1000) for t in times]
+        deltas = [b - a for a, b in itertools.pairwise(offsets)]
+        return {
+            "start": times[0] if times else None,
+            "deltas_ms": deltas,
+            "states": "".join(_CHARS[c] for c in self._codes),
+            "watermark": self.watermark,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SensorLog:
+        """Rebuild a log from :meth:`as_dict` output.
+
+        Raises:
+            ValueError: if the data is malformed (wrong types, lengths or
+                codes, negative deltas).
+        """
+        try:
+            start = data["start"]
+            deltas = data["deltas_ms"]
+            states = data["states"]
+            watermark = data["watermark"]
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"sensor log is missing {err}") from err
+        if not isinstance(states, str) or not isinstance(deltas, list):
+            raise ValueError("sensor log states must be a string and deltas a list")
+        if watermark is not None and not isinstance(watermark, (int, float)):
+            raise ValueError(f"sensor log watermark is not a number: {watermark!r}")
+        log = cls()
+        if start is None:
+            if states or deltas:
+                raise ValueError("sensor log has states but no start")
+            log.watermark = watermark
+            return log
+        if not isinstance(start, (int, float)) or len(deltas) != len(states) - 1:
+            raise ValueError("sensor log start or lengths are inconsistent")
+        offset = 0
+        for index, char in enumerate(states):
+            if char not in _FROM_CHAR:
+                raise ValueError(f"unknown state code {char!r} in sensor log")
+            if index:
+                delta = deltas[index - 1]
+                if not isinstance(delta, int) or delta < 0:
+                    raise ValueError(f"bad time delta {delta!r} in sensor log")
+                offset += delta
+            log._times.append(float(start) + offset / 1000)
+            log._codes.append(_FROM_CHAR[char])
+        log.watermark = watermark
+        return log

@@ -1,0 +1,134 @@
+"""The per-sensor evidence log kept beyond the recorder's purge window."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from custom_components.occupancy_prediction.engine.sensor_log import SensorLog
+
+T0 = 1_780_000_000.0
+
+
+def test_record_keeps_only_changes_of_evidence() -> None:
+    log = SensorLog()
+    assert log.record(T0, "off")
+    assert not log.record(T0 + 5, "off")  # attribute-only update
+    assert log.record(T0 + 10, "on")
+    assert log.record(T0 + 20, "unavailable")
+    assert not log.record(T0 + 25, "unknown")  # still no evidence
+    assert log.record(T0 + 30, "off")
+    assert list(log.events()) == [(T0, "off"), (T0 + 10, "on"), (T0 + 20, None), (T0 + 30, "off")]
+    assert log.watermark == T0 + 30
+    assert len(log) == 4
+
+
+def test_clock_jump_backwards_never_reorders() -> None:
+    log = SensorLog()
+    log.record(T0 + 100, "on")
+    log.record(T0, "off")
+    assert list(log.events()) == [(T0 + 100, "on"), (T0 + 100, "off")]
+
+
+def test_merge_adds_only_what_is_after_the_watermark() -> None:
+    log = SensorLog()
+    log.merge([(T0 + 10, "on"), (T0, "off")], until=T0 + 60)
+    assert list(log.events()) == [(T0, "off"), (T0 + 10, "on")]
+    assert log.watermark == T0 + 60
+    # The next import repeats the state at its window start and adds two changes.
+    added = log.merge(
+        [(T0 + 60, "on"), (T0 + 50, "on"), (T0 + 70, "off"), (T0 + 80, "on")], until=T0 + 120
+    )
+    assert added == 2
+    assert list(log.events()) == [
+        (T0, "off"),
+        (T0 + 10, "on"),
+        (T0 + 70, "off"),
+        (T0 + 80, "on"),
+    ]
+    assert log.watermark == T0 + 120
+
+
+def test_trim_keeps_the_state_in_force() -> None:
+    log = SensorLog()
+    for offset, value in ((0, "off"), (10, "on"), (20, "off"), (30, "on")):
+        log.record(T0 + offset, value)
+    log.trim(T0 + 25)
+    assert list(log.events()) == [(T0 + 25, "off"), (T0 + 30, "on")]
+    log.trim(T0 + 30)
+    assert list(log.events()) == [(T0 + 30, "on")]
+    log.trim(T0)  # nothing older: unchanged
+    assert list(log.events()) == [(T0 + 30, "on")]
+    log.trim(T0 + 40)
+    assert list(log.events()) == [(T0 + 40, "on")]
+
+
+def test_round_trip_through_json() -> None:
+    log = SensorLog()
+    for offset, value in ((0.0004, "off"), (10.25, "on"), (20.5, None), (1e6, "off")):
+        log.record(T0 + offset, value)
+    data = json.loads(json.dumps(log.as_dict()))
+    assert data == {
+        "start": T0 + 0.0004,
+        "deltas_ms": [10250, 10250, 999_979_500],
+        "states": "01-0",
+        "watermark": T0 + 1e6,
+    }
+    again = SensorLog.from_dict(data)
+    assert [(round(t - T0, 3), v) for t, v in again.events()] == [
+        (0.0, "off"),
+        (10.25, "on"),
+        (20.5, None),
+        (1e6, "off"),
+    ]
+    assert again.watermark == log.watermark
+
+
+def test_empty_log_round_trip() -> None:
+    log = SensorLog()
+    assert log.as_dict() == {"start": None, "deltas_ms": [], "states": "", "watermark": None}
+    assert len(SensorLog.from_dict(log.as_dict())) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "missing"),
+        ([], "missing"),
+        ({"start": 1.0, "deltas_ms": "x", "states": "0", "watermark": None}, "must be"),
+        ({"start": None, "deltas_ms": [], "states": "0", "watermark": None}, "no start"),
+        ({"start": "2026-01-01T00:00:00", "deltas_ms": [], "states": "0", "watermark": 1}, "start"),
+        ({"start": 1.0, "deltas_ms": [5], "states": "0", "watermark": 1}, "lengths"),
+        ({"start": 1.0, "deltas_ms": [5], "states": "0x", "watermark": 1}, "code"),
+        ({"start": 1.0, "deltas_ms": [-5], "states": "01", "watermark": 1}, "delta"),
+        ({"start": 1.0, "deltas_ms": [0.5], "states": "01", "watermark": 1}, "delta"),
+        ({"start": 1.0, "deltas_ms": [], "states": "0", "watermark": "2026-01-01"}, "watermark"),
+    ],
+)
+def test_malformed_data_raises(data: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SensorLog.from_dict(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=1e7, allow_nan=False),
+            st.sampled_from(["on", "off", "unavailable", None]),
+        ),
+        max_size=50,
+    )
+)
+def test_round_trip_keeps_order_and_values(events: list[tuple[float, str | None]]) -> None:
+    log = SensorLog()
+    for offset, value in events:
+        log.record(T0 + offset, value)
+    again = SensorLog.from_dict(json.loads(json.dumps(log.as_dict())))
+    original, restored = list(log.events()), list(again.events())
+    assert [v for _, v in restored] == [v for _, v in original]
+    assert all(abs(a[0] - b[0]) <= 0.0005 for a, b in zip(original, restored, strict=True))
+    assert [t for t, _ in restored] == sorted(t for t, _ in restored)
