@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -10,8 +10,10 @@ from typing import Any
 from homeassistant.components.recorder import history
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 
 from .engine.episodes import SensorEvent
+from .engine.sensor_log import SensorLog
 
 CHUNK = timedelta(days=7)
 
@@ -64,3 +66,46 @@ async def async_load_sensor_events(
             )
         cursor, first = stop, False
     return events
+
+
+async def async_import_into_logs(
+    hass: HomeAssistant,
+    logs: Mapping[str, SensorLog],
+    earliest: datetime,
+    end: datetime,
+) -> int:
+    """Bring each sensor's log up to ``end`` from the recorder, incrementally.
+
+    Each log is read from its watermark (or ``earliest`` for a new log) to
+    ``end``; one query covers every sensor from the oldest such start. A
+    sensor the recorder returns nothing for (it did not change, and nothing
+    older is kept: core#70346) counts as in its current state from the start
+    of its window, not as missing.
+
+    Args:
+        hass: the running Home Assistant.
+        logs: entity id -> that sensor's log; updated in place.
+        earliest: the oldest moment to import for a new log, aware UTC.
+        end: the end of the import, aware UTC (normally "now").
+
+    Returns:
+        How many state changes were added across all logs.
+    """
+    starts = {
+        entity_id: max(earliest.timestamp(), log.watermark or earliest.timestamp())
+        for entity_id, log in logs.items()
+    }
+    due = [entity_id for entity_id, start in starts.items() if start < end.timestamp()]
+    if not due:
+        return 0
+    window_start = dt_util.utc_from_timestamp(min(starts[e] for e in due))
+    by_sensor: dict[str, list[tuple[float, str | None]]] = {entity_id: [] for entity_id in due}
+    for event in await async_load_sensor_events(hass, due, window_start, end):
+        by_sensor[event.entity_id].append((event.timestamp, event.value))
+    added = 0
+    for entity_id in due:
+        events = by_sensor[entity_id]
+        if not events and (state := hass.states.get(entity_id)) is not None:
+            events = [(starts[entity_id], state.state)]
+        added += logs[entity_id].merge(events, until=end.timestamp())
+    return added
