@@ -1,0 +1,55 @@
+"""Diagnostics: settings, rooms, what was learned and the current predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+
+from .coordinator import OccupancyConfigEntry
+from .engine.prediction import InsufficientHistory, Prediction
+
+
+def _prediction(prediction: Prediction | InsufficientHistory | None) -> dict[str, Any] | None:
+    if isinstance(prediction, Prediction):
+        return {
+            "model": prediction.model,
+            "transition_type": prediction.transition_type.value,
+            "predicted_time": prediction.predicted_time,
+            "interval": [prediction.interval_lower, prediction.interval_upper],
+            "confidence": prediction.confidence,
+        }
+    if isinstance(prediction, InsufficientHistory):
+        return {
+            "insufficient_history": {"episodes": prediction.episodes, "needed": prediction.needed}
+        }
+    return None
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OccupancyConfigEntry
+) -> dict[str, Any]:
+    """Return the entry's diagnostics; sensors appear by entity id only, no states."""
+    coordinator = entry.runtime_data
+    data = coordinator.data
+    rooms: dict[str, Any] = {}
+    for room_id, config in coordinator.room_configs.items():
+        snapshot = data.rooms.get(room_id)
+        rooms[room_id] = {
+            "name": config.name,
+            "area_id": config.area_id,
+            "occupancy_sensors": list(config.occupancy_sensors),
+            "door_sensors": list(config.door_sensors),
+            "vacancy_delay_s": config.vacancy_delay,
+            "state": None if snapshot is None else snapshot.state.value,
+            "since": None if snapshot is None else snapshot.since,
+            "episodes_learned": None if snapshot is None else snapshot.episodes,
+            "prediction": None if snapshot is None else _prediction(snapshot.prediction),
+        }
+    return {
+        "options": dict(entry.options),
+        "status": data.status.value,
+        "computed_at": data.computed_at,
+        "history_loaded": coordinator.history_loaded,
+        "rooms": rooms,
+    }

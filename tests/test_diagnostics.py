@@ -1,0 +1,62 @@
+"""Diagnostics content."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.occupancy_prediction.const import DEFAULT_OPTIONS
+
+from .conftest import setup_entry
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The clock is frozen (not moved: the test client's token must stay valid)."""
+    now = dt_util.utcnow()
+    assert await async_setup_component(hass, "diagnostics", {})
+    hass.states.async_set("binary_sensor.kitchen_motion", "on", {"device_class": "motion"})
+    hass.states.async_set("binary_sensor.bedroom_presence", "unavailable")
+    await setup_entry(hass, config_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
+    assert diagnostics == {
+        "options": DEFAULT_OPTIONS,
+        "status": "degraded",
+        "computed_at": now.isoformat(),
+        "history_loaded": True,
+        "rooms": {
+            "kitchen_id": {
+                "name": "Kitchen",
+                "area_id": None,
+                "occupancy_sensors": ["binary_sensor.kitchen_motion"],
+                "door_sensors": ["binary_sensor.kitchen_door"],
+                "vacancy_delay_s": 300.0,
+                "state": "occupied",
+                "since": now.isoformat(),
+                "episodes_learned": 0,
+                "prediction": {"insufficient_history": {"episodes": 0, "needed": 3}},
+            },
+            "bedroom_id": {
+                "name": "Bedroom",
+                "area_id": None,
+                "occupancy_sensors": ["binary_sensor.bedroom_presence"],
+                "door_sensors": [],
+                "vacancy_delay_s": 300.0,
+                "state": "unknown",
+                "since": None,
+                "episodes_learned": 0,
+                "prediction": None,
+            },
+        },
+    }
