@@ -15,7 +15,6 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     AreaSelector,
     EntitySelector,
@@ -50,6 +49,7 @@ from .const import (
     OCCUPANCY_DEVICE_CLASSES,
     SUBENTRY_ROOM,
 )
+from .room_config import entity_exists
 
 CONF_NAME = "name"
 
@@ -162,10 +162,9 @@ class OccupancyOptionsFlow(OptionsFlow):
 
 def _sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
     """Why ``entity_id`` cannot be a room sensor, as an error key, or None."""
-    state = hass.states.get(entity_id)
-    if state is None:
-        if er.async_get(hass).async_get(entity_id) is None:
-            return "entity_not_found"
+    if not entity_exists(hass, entity_id):
+        return "entity_not_found"
+    if (state := hass.states.get(entity_id)) is None:
         return None
     if "entity_id" in state.attributes:
         return "group_entity"

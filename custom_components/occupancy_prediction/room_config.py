@@ -21,6 +21,14 @@ from .const import (
 from .engine.occupancy import SensorKind
 
 
+def entity_exists(hass: HomeAssistant, entity_id: str) -> bool:
+    """True when ``entity_id`` has a state or an entity registry entry."""
+    return (
+        hass.states.get(entity_id) is not None
+        or er.async_get(hass).async_get(entity_id) is not None
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RoomConfig:
     """One room as configured.
