@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -141,3 +142,44 @@ def test_naive_now_raises() -> None:
     model = HourlyMedianModel(UTC)
     with pytest.raises(ValueError, match="naive"):
         model.predict(VAC, datetime(2026, 5, 4, 8))
+
+
+def test_learning_one_episode_at_a_time_equals_fitting_all() -> None:
+    episodes = three_mornings()
+    batch = HourlyMedianModel(UTC)
+    batch.fit(episodes)
+    incremental = HourlyMedianModel(UTC)
+    for episode in episodes:
+        incremental.learn(episode)
+    assert incremental.as_dict() == batch.as_dict()
+    now = moment(3, 8, 20)
+    assert incremental.predict(VAC, now) == batch.predict(VAC, now)
+
+
+def test_saved_model_predicts_the_same() -> None:
+    model = HourlyMedianModel(BERLIN)
+    model.fit(three_mornings())
+    data = json.loads(json.dumps(model.as_dict()))
+    assert data["episode_counts"] == {"occupied": 2, "vacant": 3}
+    restored = HourlyMedianModel.from_dict(BERLIN, data)
+    for hour in range(24):
+        now = moment(3, hour, 7)
+        assert restored.predict(VAC, now) == model.predict(VAC, now)
+        assert restored.predict(OCC, now) == model.predict(OCC, now)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"episode_counts": {"occupied": 1}, "buckets": []},
+        {"episode_counts": {"occupied": 1, "vacant": 1}, "buckets": [["unknown", 3, [], []]]},
+        {"episode_counts": {"occupied": 1, "vacant": 1}, "buckets": [["vacant", 24, [], []]]},
+        {"episode_counts": {"occupied": 1, "vacant": 1}, "buckets": [["vacant", 3, [1], []]]},
+        {"episode_counts": {"occupied": 1, "vacant": 1}, "buckets": [["bogus", 3, [], []]]},
+        {"episode_counts": [], "buckets": []},
+    ],
+)
+def test_malformed_saved_model_raises(data: dict[str, object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
+        HourlyMedianModel.from_dict(UTC, data)

@@ -14,8 +14,9 @@ pooled in until it does (a symmetric widening of the hour window).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 import numpy as np
 
@@ -49,24 +50,85 @@ class HourlyMedianModel:
         self.episode_counts: dict[RoomState, int] = dict.fromkeys(_STATES, 0)
 
     def fit(self, episodes: Sequence[Episode]) -> None:
-        """Learn from ``episodes``; only those that ended in a change count."""
+        """Learn from ``episodes`` afresh; only those that ended in a change count."""
+        self._remaining = {}
+        self._episode_ids = {}
+        self.episode_counts = dict.fromkeys(_STATES, 0)
+        self._add(episodes)
+
+    def learn(self, episode: Episode) -> None:
+        """Add one finished episode to what was learned (incremental, cheap).
+
+        Adds ``duration / 5 min`` samples; an episode that did not end in a
+        change is ignored.
+        """
+        self._add([episode])
+
+    def _add(self, episodes: Sequence[Episode]) -> None:
         remaining: dict[tuple[RoomState, int], list[float]] = {}
         owners: dict[tuple[RoomState, int], list[int]] = {}
-        counts = dict.fromkeys(_STATES, 0)
-        for index, episode in enumerate(episodes):
+        next_id = sum(self.episode_counts.values())
+        for episode in episodes:
             if not episode.ends_in_change or episode.end is None:
                 continue
-            counts[episode.state] += 1
+            self.episode_counts[episode.state] += 1
             point = episode.start
             while point < episode.end:
                 hour = datetime.fromtimestamp(point, self._tz).hour
                 key = (episode.state, hour)
-                remaining.setdefault(key, []).append(min(episode.end - point, HORIZON_SECONDS))
-                owners.setdefault(key, []).append(index)
+                # Whole seconds, so a saved and restored model predicts the same.
+                remaining.setdefault(key, []).append(
+                    round(min(episode.end - point, HORIZON_SECONDS))
+                )
+                owners.setdefault(key, []).append(next_id)
                 point += SAMPLE_STEP_SECONDS
-        self._remaining = {k: np.asarray(v, dtype=float) for k, v in remaining.items()}
-        self._episode_ids = {k: np.asarray(v, dtype=np.int64) for k, v in owners.items()}
-        self.episode_counts = counts
+            next_id += 1
+        for key, values in remaining.items():
+            new_values = np.asarray(values, dtype=float)
+            new_owners = np.asarray(owners[key], dtype=np.int64)
+            if key in self._remaining:
+                new_values = np.concatenate([self._remaining[key], new_values])
+                new_owners = np.concatenate([self._episode_ids[key], new_owners])
+            self._remaining[key] = new_values
+            self._episode_ids[key] = new_owners
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything learned, JSON-ready (remaining times in whole seconds)."""
+        return {
+            "episode_counts": {state.value: n for state, n in self.episode_counts.items()},
+            "buckets": [
+                [
+                    state.value,
+                    hour,
+                    self._remaining[(state, hour)].astype(np.int64).tolist(),
+                    self._episode_ids[(state, hour)].tolist(),
+                ]
+                for state, hour in sorted(self._remaining)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, time_zone: tzinfo, data: Mapping[str, Any]) -> HourlyMedianModel:
+        """Rebuild a model saved with :meth:`as_dict`.
+
+        Raises:
+            ValueError: if ``data`` is malformed.
+        """
+        model = cls(time_zone)
+        try:
+            counts = {RoomState(k): int(v) for k, v in data["episode_counts"].items()}
+            for state_value, hour, values, owners in data["buckets"]:
+                key = (RoomState(state_value), int(hour))
+                if key[0] not in _STATES or not 0 <= key[1] < 24 or len(values) != len(owners):
+                    raise ValueError(f"bad bucket {state_value!r} {hour!r}")
+                model._remaining[key] = np.asarray(values, dtype=float)
+                model._episode_ids[key] = np.asarray(owners, dtype=np.int64)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed hourly median model: {err!r}") from err
+        if set(counts) != set(_STATES):
+            raise ValueError("hourly median model lacks episode counts")
+        model.episode_counts = counts
+        return model
 
     def remaining_samples(self, state: RoomState, hour: int) -> np.ndarray:
         """Samples (seconds) for ``state`` at local ``hour``, widened as described above.
