@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.occupancy_prediction.engine.sensor_log import SensorLog
+from custom_components.occupancy_prediction.engine.occupancy import SensorKind
+from custom_components.occupancy_prediction.engine.sensor_log import SensorLog, replay_logs
 
 T0 = 1_780_000_000.0
 
@@ -132,3 +133,39 @@ def test_round_trip_keeps_order_and_values(events: list[tuple[float, str | None]
     assert [v for _, v in restored] == [v for _, v in original]
     assert all(abs(a[0] - b[0]) <= 0.0005 for a, b in zip(original, restored, strict=True))
     assert [t for t, _ in restored] == sorted(t for t, _ in restored)
+
+
+def test_copy_is_independent() -> None:
+    log = SensorLog()
+    log.record(T0, "on")
+    other = log.copy()
+    log.record(T0 + 1, "off")
+    assert list(other.events()) == [(T0, "on")]
+    assert other.watermark == T0
+    assert other.first_timestamp == T0
+    assert SensorLog().first_timestamp is None
+
+
+def test_replay_logs_applies_the_room_rules() -> None:
+    """Motion on 10-20 s with a 60 s hold; presence on from 200 s; an unknown sensor is ignored."""
+    motion, presence, stray = SensorLog(), SensorLog(), SensorLog()
+    motion.record(T0, "off")
+    motion.record(T0 + 10, "on")
+    motion.record(T0 + 20, "off")
+    presence.record(T0, "off")
+    presence.record(T0 + 200, "on")
+    stray.record(T0 + 100, "on")
+    episodes = replay_logs(
+        {"m": motion, "p": presence, "x": stray},
+        {"m": SensorKind.MOTION, "p": SensorKind.PRESENCE},
+        60,
+        until=T0 + 300,
+    )
+    assert [
+        (e.state.value, e.start - T0, None if e.end is None else e.end - T0) for e in episodes
+    ] == [
+        ("vacant", 0, 10),
+        ("occupied", 10, 80),
+        ("vacant", 80, 200),
+        ("occupied", 200, None),
+    ]

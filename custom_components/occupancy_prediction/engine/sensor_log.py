@@ -19,6 +19,9 @@ from collections.abc import Iterable, Iterator, Mapping
 import itertools
 from typing import Any
 
+from .episodes import Episode, SensorEvent, episodes_from_transitions, transitions_from_events
+from .occupancy import SensorKind
+
 _ON, _OFF, _NONE = 1, 0, 2
 _CODE = {"on": _ON, "off": _OFF}
 _VALUE: dict[int, str | None] = {_ON: "on", _OFF: "off", _NONE: None}
@@ -43,6 +46,19 @@ class SensorLog:
         self._times = array("d")
         self._codes = bytearray()
         self.watermark: float | None = None
+
+    def copy(self) -> SensorLog:
+        """An independent copy (cheap: two buffer copies), e.g. to hand to a worker thread."""
+        other = SensorLog()
+        other._times = array("d", self._times)
+        other._codes = bytearray(self._codes)
+        other.watermark = self.watermark
+        return other
+
+    @property
+    def first_timestamp(self) -> float | None:
+        """POSIX seconds of the oldest kept change, None when empty."""
+        return self._times[0] if self._times else None
 
     def __len__(self) -> int:
         """Number of changes kept."""
@@ -159,3 +175,29 @@ class SensorLog:
             log._codes.append(_FROM_CHAR[char])
         log.watermark = watermark
         return log
+
+
+def replay_logs(
+    logs: Mapping[str, SensorLog],
+    sensors: Mapping[str, SensorKind],
+    vacancy_delay: float,
+    until: float,
+) -> list[Episode]:
+    """A room's episodes, from its sensors' logs through the occupancy rules.
+
+    Args:
+        logs: entity id -> log; logs of entities not in ``sensors`` are ignored.
+        sensors: entity id -> kind, as for :class:`RoomOccupancy`.
+        vacancy_delay: the hold in seconds.
+        until: POSIX seconds to advance to at the end (normally "now").
+
+    Returns:
+        Episodes oldest first, the last one open.
+    """
+    events = [
+        SensorEvent(timestamp, entity_id, value)
+        for entity_id, log in logs.items()
+        if entity_id in sensors
+        for timestamp, value in log.events()
+    ]
+    return episodes_from_transitions(transitions_from_events(events, sensors, vacancy_delay, until))
