@@ -23,6 +23,7 @@ from custom_components.occupancy_prediction.const import (
     CONF_MAX_MESSAGES_PER_MINUTE,
     CONF_MAX_SUBSCRIPTIONS,
     CONF_OCCUPANCY_SENSORS,
+    CONF_RETENTION_DAYS,
     CONF_RETRAIN_TIME,
     CONF_VACANCY_DELAY,
     DEFAULT_OPTIONS,
@@ -73,6 +74,7 @@ async def test_options_flow(hass: HomeAssistant, config_entry: MockConfigEntry) 
     assert result["type"] is FlowResultType.FORM
     new = {
         CONF_HISTORY_DAYS: 60.0,
+        CONF_RETENTION_DAYS: 400.0,
         CONF_RETRAIN_TIME: "04:15:00",
         CONF_MAE_THRESHOLD: 30.0,
         CONF_COVERAGE_MIN: 0.9,
@@ -91,6 +93,7 @@ async def test_options_flow(hass: HomeAssistant, config_entry: MockConfigEntry) 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert config_entry.options == {
         CONF_HISTORY_DAYS: 60,
+        CONF_RETENTION_DAYS: 400,
         CONF_RETRAIN_TIME: "04:15:00",
         CONF_MAE_THRESHOLD: 30.0,
         CONF_COVERAGE_MIN: 0.75,

@@ -7,7 +7,11 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -85,7 +89,16 @@ async def test_predictions_learned_from_history(
     assert float(until.state) == 32.5
     assert until.attributes["unit_of_measurement"] == "min"
     assert hass.states.get("sensor.bedroom_prediction_confidence").state == "50.0"
-    assert hass.states.get("sensor.occupancy_prediction_status").state == "ready"
+    # Three days of history predict, but under a week is still "learning", with a repair.
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "insufficient_history_bedroom_id")
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "room": "Bedroom",
+        "days": "3.0",
+        "needed": "7",
+        "keep_days": "10",
+    }
 
     # The room becomes occupied at 09:00: three 23-hour occupied episodes
     # give remaining 23 h .. 22 h 05 at 09:xx, median 22 h 32.5 min.
@@ -254,7 +267,7 @@ async def test_unrelated_registry_update_changes_nothing(
 async def test_training_failure_sets_error(hass: HomeAssistant) -> None:
     presence(hass, "on")
     with patch(
-        "custom_components.occupancy_prediction.coordinator.HourlyMedianModel.fit",
+        "custom_components.occupancy_prediction.room_learner.HourlyMedianModel.fit",
         side_effect=RuntimeError("boom"),
     ):
         await setup_entry(hass, bedroom_entry())

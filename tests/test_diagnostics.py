@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -46,6 +48,25 @@ async def test_diagnostics(
                 "since": now.isoformat(),
                 "episodes_learned": 0,
                 "prediction": {"insufficient_history": {"episodes": 0, "needed": 3}},
+                "history_days": 0.0,
+                "history": {
+                    # The door never had a state: logged as "no evidence" from now on.
+                    "binary_sensor.kitchen_door": {
+                        "changes": 1,
+                        "first": now.isoformat(),
+                        "complete_until": now.isoformat(),
+                    },
+                    "binary_sensor.kitchen_motion": {
+                        "changes": 1,
+                        "first": now.isoformat(),
+                        "complete_until": now.isoformat(),
+                    },
+                },
+                "model": {
+                    "trained_at": now.isoformat(),
+                    "training_seconds": ANY,
+                    "episodes": {"occupied": 0, "vacant": 0},
+                },
             },
             "bedroom_id": {
                 "name": "Bedroom",
@@ -57,6 +78,19 @@ async def test_diagnostics(
                 "since": None,
                 "episodes_learned": 0,
                 "prediction": None,
+                "history_days": 0.0,
+                "history": {
+                    "binary_sensor.bedroom_presence": {
+                        "changes": 1,
+                        "first": now.isoformat(),
+                        "complete_until": now.isoformat(),
+                    }
+                },
+                "model": {
+                    "trained_at": now.isoformat(),
+                    "training_seconds": ANY,
+                    "episodes": {"occupied": 0, "vacant": 0},
+                },
             },
         },
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -63,11 +64,24 @@ async def test_import_new_and_steady_sensors(
 async def test_sensor_unknown_to_the_recorder_counts_as_its_current_state(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
+    """Since its last change, or the window start when that is older; never back-dated."""
+    freezer.move_to(at(-3))
+    hass.states.async_set("binary_sensor.old", "off")
+    freezer.move_to(at(4))
+    hass.states.async_set("binary_sensor.new", "on")
     freezer.move_to(at(10))
-    hass.states.async_set("binary_sensor.unrecorded", "off")
-    logs = {"binary_sensor.unrecorded": SensorLog(), "binary_sensor.missing": SensorLog()}
-    await async_import_into_logs(hass, logs, at(0), at(10))
-    assert list(logs["binary_sensor.unrecorded"].events()) == [(at(0).timestamp(), "off")]
+    logs = {
+        "binary_sensor.old": SensorLog(),
+        "binary_sensor.new": SensorLog(),
+        "binary_sensor.missing": SensorLog(),
+    }
+    with patch(
+        "custom_components.occupancy_prediction.history.async_load_sensor_history",
+        return_value={},
+    ):
+        await async_import_into_logs(hass, logs, at(0), at(10))
+    assert list(logs["binary_sensor.old"].events()) == [(at(0).timestamp(), "off")]
+    assert list(logs["binary_sensor.new"].events()) == [(at(4).timestamp(), "on")]
     assert list(logs["binary_sensor.missing"].events()) == []
 
 

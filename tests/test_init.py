@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+from types import MappingProxyType
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import setup_entry
+from custom_components.occupancy_prediction.const import SUBENTRY_ROOM
+from custom_components.occupancy_prediction.room_learner import RoomLearner
+
+from .conftest import room_subentry, setup_entry
 
 
 async def test_setup_and_unload(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
@@ -46,3 +52,30 @@ async def test_unload_leaves_no_listener_or_timer(
     await hass.async_block_till_done()
     assert hass.bus.async_listeners() == baseline
     # verify_cleanup (autouse in the test plugin) fails the test on a lingering timer.
+
+
+async def test_room_added_while_the_entry_sets_up_gets_its_reload(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A room added while (re)setup is under way is picked up by another reload."""
+    hass.states.async_set("binary_sensor.hall_motion", "on", {"device_class": "motion"})
+    hall = ConfigSubentry(
+        data=MappingProxyType(room_subentry("x", "Hall", ["binary_sensor.hall_motion"])["data"]),
+        subentry_type=SUBENTRY_ROOM,
+        title="Hall",
+        unique_id=None,
+    )
+    original_load = RoomLearner.async_load
+
+    async def load_and_add_a_room(learner: RoomLearner) -> None:
+        if "Hall" not in [sub.title for sub in config_entry.subentries.values()]:
+            hass.config_entries.async_add_subentry(config_entry, hall)
+        await original_load(learner)
+
+    config_entry.add_to_hass(hass)
+    with patch.object(RoomLearner, "async_load", load_and_add_a_room):
+        # The result is not asserted: the second reload may be under way when it returns.
+        await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("binary_sensor.hall_occupancy").state == "on"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.system_health import SystemHealthRegistration
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.occupancy_prediction.system_health import (
@@ -14,7 +16,9 @@ from custom_components.occupancy_prediction.system_health import (
 from .conftest import setup_entry
 
 
-async def test_info(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+async def test_info(
+    hass: HomeAssistant, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
     assert await system_health_info(hass) == {"status": "not_loaded"}
     hass.states.async_set("binary_sensor.kitchen_motion", "off")
     hass.states.async_set("binary_sensor.bedroom_presence", "off")
@@ -23,6 +27,7 @@ async def test_info(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
         "status": "learning",
         "rooms": 2,
         "history_imported": True,
+        "last_training": dt_util.utcnow(),
     }
 
 

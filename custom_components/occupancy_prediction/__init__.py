@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
+from .const import DOMAIN
 from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
+from .store import EntryIndex
+from .websocket_api import async_remove_alerts, async_setup_websocket_api
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the websocket commands once per run (they survive entry reloads)."""
+    await async_setup_websocket_api(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OccupancyConfigEntry) -> bool:
     """Start following the configured rooms."""
+    # First, so a room added or changed while this setup runs reloads it again.
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     coordinator = OccupancyCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
 
 
@@ -42,3 +55,9 @@ async def async_remove_config_entry_device(
     if subentry_id is None or subentry_id not in entry.subentries:
         return False
     return hass.config_entries.async_remove_subentry(entry, subentry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OccupancyConfigEntry) -> None:
+    """Delete every file the integration stored when the user removes it."""
+    await EntryIndex(hass, entry.entry_id).async_remove_all()
+    await async_remove_alerts(hass)

@@ -10,7 +10,6 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_ROOM
 from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
 from .engine.occupancy import RoomState
 from .entity import OccupancyRoomEntity
@@ -26,11 +25,8 @@ async def async_setup_entry(
 ) -> None:
     """Add each room's Occupancy binary sensor."""
     coordinator = entry.runtime_data
-    for subentry in entry.get_subentries_of_type(SUBENTRY_ROOM):
-        async_add_entities(
-            [RoomOccupancySensor(coordinator, RoomConfig.from_subentry(subentry))],
-            config_subentry_id=subentry.subentry_id,
-        )
+    for room_id, room in coordinator.room_configs.items():
+        async_add_entities([RoomOccupancySensor(coordinator, room)], config_subentry_id=room_id)
 
 
 class RoomOccupancySensor(OccupancyRoomEntity, BinarySensorEntity):

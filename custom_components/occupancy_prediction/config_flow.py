@@ -40,6 +40,7 @@ from .const import (
     CONF_MAX_MESSAGES_PER_MINUTE,
     CONF_MAX_SUBSCRIPTIONS,
     CONF_OCCUPANCY_SENSORS,
+    CONF_RETENTION_DAYS,
     CONF_RETRAIN_TIME,
     CONF_VACANCY_DELAY,
     DEFAULT_OPTIONS,
@@ -89,6 +90,7 @@ ROOM_SCHEMA = probatio.Schema(
 OPTIONS_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_HISTORY_DAYS): _number(1, 365, 1, "d"),
+        probatio.Required(CONF_RETENTION_DAYS): _number(7, 3650, 1, "d"),
         probatio.Required(CONF_RETRAIN_TIME): TimeSelector(),
         probatio.Required(CONF_MAE_THRESHOLD): _number(1, 1440, 1, "min"),
         probatio.Required(CONF_COVERAGE_MIN): _number(0, 1, 0.01),
@@ -102,6 +104,7 @@ OPTIONS_SCHEMA = probatio.Schema(
 
 _INTEGER_OPTIONS = (
     CONF_HISTORY_DAYS,
+    CONF_RETENTION_DAYS,
     CONF_MAX_MESSAGES_PER_MINUTE,
     CONF_MAX_SUBSCRIPTIONS,
     CONF_HEARTBEAT_INTERVAL,

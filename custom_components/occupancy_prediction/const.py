@@ -20,6 +20,7 @@ DEFAULT_VACANCY_DELAY_MIN: Final = 5
 
 # Hub options.
 CONF_HISTORY_DAYS: Final = "history_days"
+CONF_RETENTION_DAYS: Final = "retention_days"
 CONF_RETRAIN_TIME: Final = "retrain_time"
 CONF_MAE_THRESHOLD: Final = "mae_threshold"
 CONF_COVERAGE_MIN: Final = "coverage_min"
@@ -31,6 +32,7 @@ CONF_ACK_TIMEOUT: Final = "ack_timeout"
 
 DEFAULT_OPTIONS: Final[dict[str, int | float | str]] = {
     CONF_HISTORY_DAYS: 30,
+    CONF_RETENTION_DAYS: 365,
     CONF_RETRAIN_TIME: "03:30:00",
     CONF_MAE_THRESHOLD: 45,
     CONF_COVERAGE_MIN: 0.70,
@@ -44,6 +46,11 @@ DEFAULT_OPTIONS: Final[dict[str, int | float | str]] = {
 PRESENCE_DEVICE_CLASSES: Final = ("occupancy", "presence")
 OCCUPANCY_DEVICE_CLASSES: Final = ("motion", "occupancy", "presence")
 DOOR_DEVICE_CLASSES: Final = ("door", "garage_door", "opening")
+
+# Below this much history a room is still "learning" and a repair explains why.
+MIN_HISTORY_DAYS: Final = 7
+# A sensor giving no evidence for this long raises a repair.
+SENSOR_UNAVAILABLE_AFTER: Final = timedelta(hours=1)
 
 # Re-predict this often so "time until" and interval bounds stay current.
 UPDATE_INTERVAL: Final = timedelta(minutes=1)

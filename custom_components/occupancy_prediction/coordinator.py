@@ -8,8 +8,10 @@ changes and reads predictions; model fitting runs in the executor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -21,35 +23,48 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_entity_registry_updated_event,
     async_track_point_in_utc_time,
     async_track_state_change_event,
+    async_track_time_change,
 )
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
 
 from .const import (
     CONF_DOOR_SENSORS,
     CONF_HISTORY_DAYS,
     CONF_OCCUPANCY_SENSORS,
+    CONF_RETENTION_DAYS,
+    CONF_RETRAIN_TIME,
     DEFAULT_OPTIONS,
     DOMAIN,
     LOGGER,
+    MIN_HISTORY_DAYS,
+    SENSOR_UNAVAILABLE_AFTER,
     SUBENTRY_ROOM,
     UPDATE_INTERVAL,
 )
-from .engine.episodes import Episode, episodes_from_transitions, transitions_from_events
-from .engine.hourly_median import MIN_EPISODES, HourlyMedianModel
+from .engine.episodes import Episode
+from .engine.hourly_median import MIN_EPISODES
 from .engine.occupancy import RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
 from .engine.timeutil import from_timestamp
-from .history import async_load_sensor_events
+from .repairs import async_sync_missing_entity_issues
 from .room_config import RoomConfig
+from .room_learner import RoomLearner
+from .store import EntryIndex
 
 type OccupancyConfigEntry = ConfigEntry[OccupancyCoordinator]
+
+SIGNAL_DATA_UPDATED: SignalType[OccupancyCoordinator] = SignalType(f"{DOMAIN}_data_updated")
+"""Sent with the coordinator after each data update (the websocket streams follow it)."""
 
 
 class HubStatus(StrEnum):
@@ -71,12 +86,14 @@ class RoomSnapshot:
         prediction: the next transition, or why there is none; None while the
             room's state is unknown.
         episodes: completed episodes learned from.
+        trained_at: when the room's model was last fitted from scratch.
     """
 
     state: RoomState
     since: datetime | None
     prediction: Prediction | InsufficientHistory | None
     episodes: int
+    trained_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +111,18 @@ class OccupancyData:
 
 @dataclass(slots=True)
 class _Room:
-    """Live state of one room inside the coordinator."""
+    """Live state of one room inside the coordinator.
+
+    ``last`` is the transition that began the room's current episode, so the
+    next transition closes a finished episode to learn from.
+    """
 
     config: RoomConfig
     tracker: RoomOccupancy
-    history: list[Transition] = field(default_factory=list)
-    live: list[Transition] = field(default_factory=list)
-    model: HourlyMedianModel | None = None
+    learner: RoomLearner
+    last: Transition | None = None
     training_failed: bool = False
     hold_timer: CALLBACK_TYPE | None = None
-
-    def episodes(self) -> list[Episode]:
-        return episodes_from_transitions(self.history + self.live)
 
 
 class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
@@ -125,6 +142,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         self._rooms: dict[str, _Room] = {}
         self._time_zone = ZoneInfo(hass.config.time_zone)
         self._started_at = dt_util.utcnow()
+        self._train_lock = asyncio.Lock()
         self.history_loaded = False
 
     @property
@@ -132,21 +150,52 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         """Each room's settings, by room id."""
         return {room_id: room.config for room_id, room in self._rooms.items()}
 
+    @callback
+    def async_update_listeners(self) -> None:
+        """Update the entities, then whoever follows ``SIGNAL_DATA_UPDATED``."""
+        super().async_update_listeners()
+        async_dispatcher_send(self.hass, SIGNAL_DATA_UPDATED, self)
+
+    async def async_retrain(self, room_ids: Iterable[str] | None = None) -> list[str]:
+        """Refit the models of ``room_ids`` (default: every room) now, one after another.
+
+        Returns:
+            The ids of the rooms retrained.
+
+        Raises:
+            KeyError: an id is not a room of this entry.
+        """
+        rooms = (
+            list(self._rooms.values()) if room_ids is None else [self._rooms[r] for r in room_ids]
+        )
+        for room in rooms:
+            await self._async_train(room)
+        return [room.config.room_id for room in rooms]
+
+    def _option(self, key: str) -> int | float | str:
+        value: int | float | str = self.config_entry.options.get(key, DEFAULT_OPTIONS[key])
+        return value
+
     async def _async_setup(self) -> None:
-        """Start following the rooms' sensors from their current states."""
+        """Load what each room learned, then follow its sensors from their current states."""
         entry = self.config_entry
         now = self._started_at = dt_util.utcnow()
         for subentry in entry.get_subentries_of_type(SUBENTRY_ROOM):
             config = RoomConfig.from_subentry(subentry)
-            room = _Room(
-                config, RoomOccupancy(config.sensor_kinds(self.hass), config.vacancy_delay)
-            )
+            kinds = config.sensor_kinds(self.hass)
+            learner = RoomLearner(self.hass, config, kinds, self._time_zone)
+            await learner.async_load()
+            room = _Room(config, RoomOccupancy(kinds, config.vacancy_delay), learner)
             for entity_id in config.entity_ids:
                 state = self.hass.states.get(entity_id)
-                room.live.extend(
-                    room.tracker.update(entity_id, state.state if state else None, now)
-                )
+                value = state.state if state else None
+                room.tracker.update(entity_id, value, now)
+                learner.observe(entity_id, now.timestamp(), value)
+            room.last = Transition(now.timestamp(), room.tracker.state)
             self._rooms[config.room_id] = room
+        # Data of rooms deleted since the last start goes now.
+        await EntryIndex(self.hass, entry.entry_id).async_keep_only(set(self._rooms))
+        async_sync_missing_entity_issues(self.hass, entry, self.room_configs.values())
         entity_ids = [e for room in self._rooms.values() for e in room.config.entity_ids]
         if entity_ids:
             entry.async_on_unload(
@@ -157,14 +206,31 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                     self.hass, entity_ids, self._async_registry_updated
                 )
             )
+        retrain = time.fromisoformat(str(self._option(CONF_RETRAIN_TIME)))
+        entry.async_on_unload(
+            async_track_time_change(
+                self.hass,
+                self._async_scheduled_retrain,
+                hour=retrain.hour,
+                minute=retrain.minute,
+                second=retrain.second,
+            )
+        )
         entry.async_on_unload(self._cancel_hold_timers)
         entry.async_on_unload(async_at_started(self.hass, self._async_start_learning))
 
+    async def async_shutdown(self) -> None:
+        """Save every room's learned state when the entry unloads."""
+        await super().async_shutdown()
+        for room in self._rooms.values():
+            await room.learner.async_save()
+
     async def _async_update_data(self) -> OccupancyData:
-        """Re-predict every room for the current time."""
+        """Re-predict every room for the current time; check for long-unavailable sensors."""
         now = dt_util.utcnow()
         for room in self._rooms.values():
-            room.live.extend(room.tracker.advance(now))
+            self._record(room, room.tracker.advance(now))
+        self._sync_unavailable_issues(now)
         return self._snapshot(now)
 
     @callback
@@ -175,14 +241,12 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         rooms: dict[str, RoomSnapshot] = {}
         for room_id, room in self._rooms.items():
             state = room.tracker.state
+            model = room.learner.model
             prediction: Prediction | InsufficientHistory | None = None
-            episodes = 0
-            if room.model is not None:
-                episodes = sum(room.model.episode_counts.values())
             if state is not RoomState.UNKNOWN:
                 prediction = (
-                    room.model.predict(state, now)
-                    if room.model is not None
+                    model.predict(state, now)
+                    if model is not None
                     else InsufficientHistory(episodes=0, needed=MIN_EPISODES)
                 )
             since = room.tracker.since
@@ -192,16 +256,37 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 if since is None or state is RoomState.UNKNOWN
                 else from_timestamp(since),
                 prediction=prediction,
-                episodes=episodes,
+                episodes=0 if model is None else sum(model.episode_counts.values()),
+                trained_at=room.learner.trained_at,
             )
-        return OccupancyData(rooms=rooms, status=self._status(rooms), computed_at=now)
+        return OccupancyData(rooms=rooms, status=self._status(rooms, now), computed_at=now)
 
-    def _status(self, rooms: dict[str, RoomSnapshot]) -> HubStatus:
+    @property
+    def learners(self) -> dict[str, RoomLearner]:
+        """Each room's learner (logs, model, training times), by room id."""
+        return {room_id: room.learner for room_id, room in self._rooms.items()}
+
+    @property
+    def last_trained(self) -> datetime | None:
+        """When a room was last fitted from scratch (aware UTC), None if never."""
+        times = [r.learner.trained_at for r in self._rooms.values() if r.learner.trained_at]
+        return max(times, default=None)
+
+    def history_days(self, room_id: str, now: datetime) -> float:
+        """Days of evidence kept for a room (0 when none)."""
+        start = self._rooms[room_id].learner.history_start()
+        return 0.0 if start is None else max(0.0, (now.timestamp() - start) / 86400)
+
+    def _status(self, rooms: dict[str, RoomSnapshot], now: datetime) -> HubStatus:
         if any(room.training_failed for room in self._rooms.values()):
             return HubStatus.ERROR
         if any(snap.state is RoomState.UNKNOWN for snap in rooms.values()):
             return HubStatus.DEGRADED
-        if not rooms or any(not isinstance(snap.prediction, Prediction) for snap in rooms.values()):
+        if (
+            not rooms
+            or any(not isinstance(snap.prediction, Prediction) for snap in rooms.values())
+            or any(self.history_days(room_id, now) < MIN_HISTORY_DAYS for room_id in rooms)
+        ):
             return HubStatus.LEARNING
         return HubStatus.READY
 
@@ -209,25 +294,35 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
         entity_id = event.data["entity_id"]
         new_state = event.data["new_state"]
-        at = from_timestamp(event.time_fired_timestamp)
+        value = new_state.state if new_state else None
+        timestamp = event.time_fired_timestamp
+        if new_state is None:
+            # The entity is gone entirely (its registry entry may have gone first).
+            async_sync_missing_entity_issues(
+                self.hass, self.config_entry, self.room_configs.values()
+            )
         changed = False
         for room in self._rooms.values():
             if entity_id not in room.tracker.sensors:
                 continue
-            transitions = room.tracker.update(entity_id, new_state.state if new_state else None, at)
-            changed |= self._record(room, transitions)
+            room.learner.observe(entity_id, timestamp, value)
+            changed |= self._record(
+                room, room.tracker.update(entity_id, value, from_timestamp(timestamp))
+            )
         if changed:
             self._publish()
 
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
-        """Keep a room's new transitions, re-arm its hold timer, retrain on a finished episode."""
-        room.live.extend(transitions)
+        """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
+        for transition in transitions:
+            if room.last is not None:
+                room.learner.learn(
+                    Episode(
+                        room.last.state, room.last.timestamp, transition.timestamp, transition.state
+                    )
+                )
+            room.last = transition
         self._arm_hold_timer(room)
-        known = (RoomState.OCCUPIED, RoomState.VACANT)
-        if any(t.state in known for t in transitions) and self.history_loaded:
-            self.config_entry.async_create_background_task(
-                self.hass, self._async_train(room), f"{DOMAIN} train {room.config.name}"
-            )
         return bool(transitions)
 
     def _arm_hold_timer(self, room: _Room) -> None:
@@ -261,7 +356,11 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             now = dt_util.utcnow()
             for room in self._rooms.values():
                 if data["entity_id"] in room.tracker.sensors:
-                    room.live.extend(room.tracker.remove_sensor(data["entity_id"], now))
+                    self._record(room, room.tracker.remove_sensor(data["entity_id"], now))
+                    room.learner.forget_sensor(data["entity_id"])
+            async_sync_missing_entity_issues(
+                self.hass, self.config_entry, self.room_configs.values()
+            )
             self._publish()
             return
         if data["action"] != "update" or "old_entity_id" not in data:
@@ -280,6 +379,69 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                     entry, subentry, data={**subentry.data, **updated}
                 )
 
+    def _sync_unavailable_issues(self, now: datetime) -> None:
+        """Open a repair for each sensor without evidence for over an hour; close recovered ones.
+
+        Only ``unavailable``/``unknown`` counts: a sensor that is simply ``on``
+        all night is evidence, not a fault (AOD#468).
+        """
+        for room in self._rooms.values():
+            # A room with no evidence at all has a critical sensor_unavailable
+            # alert (and its repair) already; per-sensor issues would repeat it.
+            whole_room = room.tracker.state is RoomState.UNKNOWN
+            for entity_id in room.config.entity_ids:
+                issue_id = f"sensor_unavailable_{room.config.room_id}_{entity_id}"
+                state = self.hass.states.get(entity_id)
+                silent_since = (
+                    state.last_changed
+                    if state is not None and state.state in ("unavailable", "unknown")
+                    else None
+                )
+                if (
+                    not whole_room
+                    and silent_since is not None
+                    and now - silent_since > SENSOR_UNAVAILABLE_AFTER
+                ):
+                    ir.async_create_issue(
+                        self.hass,
+                        DOMAIN,
+                        issue_id,
+                        is_fixable=False,
+                        severity=ir.IssueSeverity.WARNING,
+                        translation_key="sensor_unavailable",
+                        translation_placeholders={
+                            "room": room.config.name,
+                            "entity_id": entity_id,
+                            "since": silent_since.isoformat(timespec="minutes"),
+                        },
+                    )
+                else:
+                    ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _sync_history_issues(self, now: datetime) -> None:
+        """Explain a room with under a week of history with a repair; close it afterwards."""
+        keep_days = get_instance(self.hass).keep_days
+        for room_id, room in self._rooms.items():
+            issue_id = f"insufficient_history_{room_id}"
+            days = self.history_days(room_id, now)
+            if days < MIN_HISTORY_DAYS:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="insufficient_history",
+                    translation_placeholders={
+                        "room": room.config.name,
+                        "days": f"{days:.1f}",
+                        "needed": str(MIN_HISTORY_DAYS),
+                        "keep_days": str(keep_days),
+                    },
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
     @callback
     def _async_start_learning(self, _hass: HomeAssistant) -> None:
         self.config_entry.async_create_background_task(
@@ -287,33 +449,36 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         )
 
     async def _async_learn_history(self) -> None:
-        """Replay the recorder's history of every room, then train each room."""
-        days = int(
-            self.config_entry.options.get(CONF_HISTORY_DAYS, DEFAULT_OPTIONS[CONF_HISTORY_DAYS])
-        )
-        # Up to the moment live tracking began, so history and live transitions
-        # join without overlapping.
+        """Bring every room's logs up to date from the recorder, then train each room."""
+        days = int(self._option(CONF_HISTORY_DAYS))
+        # Up to the moment live tracking began; live states seen since are
+        # applied after the import, so nothing overlaps or goes missing.
         end = self._started_at
-        start = end - timedelta(days=days)
         for room in self._rooms.values():
-            events = await async_load_sensor_events(self.hass, room.config.entity_ids, start, end)
-            room.history = transitions_from_events(
-                events, room.tracker.sensors, room.config.vacancy_delay, until=end.timestamp()
-            )
+            await room.learner.async_import(end - timedelta(days=days), end)
             await self._async_train(room)
         self.history_loaded = True
+        self._sync_history_issues(dt_util.utcnow())
         self._publish()
 
+    @callback
+    def _async_scheduled_retrain(self, _now: datetime) -> None:
+        if not self.history_loaded:
+            return
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_retrain(), f"{DOMAIN} scheduled retrain"
+        )
+
     async def _async_train(self, room: _Room) -> None:
-        """Fit the room's model on its episodes in the executor."""
-        episodes = room.episodes()
-        model = HourlyMedianModel(self._time_zone)
-        try:
-            await self.hass.async_add_executor_job(model.fit, episodes)
-        except Exception:  # noqa: BLE001 - any fitting bug must not take the room down
-            LOGGER.exception("Training failed for room %s", room.config.name)
-            room.training_failed = True
-        else:
-            room.model = model
-            room.training_failed = False
+        """Refit a room from its logs in the executor; one training at a time."""
+        retention = timedelta(days=int(self._option(CONF_RETENTION_DAYS)))
+        async with self._train_lock:
+            room.learner.trim(dt_util.utcnow() - retention)
+            try:
+                await room.learner.async_train()
+            except Exception:  # noqa: BLE001 - any fitting bug must not take the room down
+                LOGGER.exception("Training failed for room %s", room.config.name)
+                room.training_failed = True
+            else:
+                room.training_failed = False
         self._publish()

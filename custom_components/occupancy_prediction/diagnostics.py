@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .coordinator import OccupancyConfigEntry
 from .engine.prediction import InsufficientHistory, Prediction
+
+
+def _time(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else dt_util.utc_from_timestamp(timestamp)
 
 
 def _prediction(prediction: Prediction | InsufficientHistory | None) -> dict[str, Any] | None:
@@ -33,8 +39,10 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data
     data = coordinator.data
     rooms: dict[str, Any] = {}
+    learners = coordinator.learners
     for room_id, config in coordinator.room_configs.items():
         snapshot = data.rooms.get(room_id)
+        learner = learners[room_id]
         rooms[room_id] = {
             "name": config.name,
             "area_id": config.area_id,
@@ -45,6 +53,20 @@ async def async_get_config_entry_diagnostics(
             "since": None if snapshot is None else snapshot.since,
             "episodes_learned": None if snapshot is None else snapshot.episodes,
             "prediction": None if snapshot is None else _prediction(snapshot.prediction),
+            "history_days": round(coordinator.history_days(room_id, data.computed_at), 3),
+            "history": {
+                entity_id: {
+                    "changes": len(log),
+                    "first": _time(log.first_timestamp),
+                    "complete_until": _time(log.watermark),
+                }
+                for entity_id, log in learner.logs.items()
+            },
+            "model": {
+                "trained_at": learner.trained_at,
+                "training_seconds": learner.training_seconds,
+                "episodes": None if learner.model is None else dict(learner.model.episode_counts),
+            },
         }
     return {
         "options": dict(entry.options),

@@ -1,10 +1,15 @@
-"""Read room sensors' past states from the recorder, without blocking the loop."""
+"""Read room sensors' past states from the recorder, without blocking the loop.
+
+Every step that touches many rows runs off the event loop: the query and the
+conversion of rows in the recorder's executor, the merge into the sensor logs
+in Home Assistant's executor (the logs are not touched by the loop until the
+import is finished, see :class:`RoomLearner`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from homeassistant.components.recorder import history
@@ -12,15 +17,38 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .engine.episodes import SensorEvent
 from .engine.sensor_log import SensorLog
 
 CHUNK = timedelta(days=7)
 
+type SensorHistory = dict[str, list[tuple[float, str]]]
+"""Entity id -> (POSIX seconds, state) oldest first."""
 
-async def async_load_sensor_events(
+
+def _query(
+    hass: HomeAssistant, entity_ids: list[str], start: datetime, end: datetime, first: bool
+) -> SensorHistory:
+    """One recorder query, converted to plain tuples (runs in the recorder's executor)."""
+    rows: dict[str, list[Any]] = history.get_significant_states(
+        hass,
+        start,
+        end,
+        entity_ids,
+        include_start_time_state=first,
+        significant_changes_only=True,
+        minimal_response=True,
+        no_attributes=True,
+        compressed_state_format=True,
+    )
+    return {
+        entity_id: [(float(row["lu"]), str(row["s"])) for row in states if isinstance(row, dict)]
+        for entity_id, states in rows.items()
+    }
+
+
+async def async_load_sensor_history(
     hass: HomeAssistant, entity_ids: Sequence[str], start: datetime, end: datetime
-) -> list[SensorEvent]:
+) -> SensorHistory:
     """Return every recorded state change of ``entity_ids`` in [start, end).
 
     The query runs in the recorder's executor, 7 days at a time, with the
@@ -29,43 +57,40 @@ async def async_load_sensor_events(
 
     Args:
         hass: the running Home Assistant.
-        entity_ids: sensors to read; an empty list returns [].
+        entity_ids: sensors to read; an empty list returns {}.
         start: beginning of the window, aware UTC.
         end: end of the window (excluded), aware UTC.
 
     Returns:
-        Events oldest first within each chunk (callers sort globally).
+        Entity id -> (POSIX seconds, state), oldest first; sensors without
+        any recorded state are absent.
     """
+    result: SensorHistory = {}
     if not entity_ids or start >= end:
-        return []
+        return result
     instance = get_instance(hass)
-    events: list[SensorEvent] = []
-    cursor = start
-    first = True
+    cursor, first = start, True
     while cursor < end:
         stop = min(cursor + CHUNK, end)
-        rows: dict[str, list[Any]] = await instance.async_add_executor_job(
-            partial(
-                history.get_significant_states,
-                hass,
-                cursor,
-                stop,
-                list(entity_ids),
-                include_start_time_state=first,
-                significant_changes_only=True,
-                minimal_response=True,
-                no_attributes=True,
-                compressed_state_format=True,
-            )
+        chunk = await instance.async_add_executor_job(
+            _query, hass, list(entity_ids), cursor, stop, first
         )
-        for entity_id, states in rows.items():
-            events.extend(
-                SensorEvent(float(row["lu"]), entity_id, str(row["s"]))
-                for row in states
-                if isinstance(row, dict)
-            )
+        for entity_id, states in chunk.items():
+            result.setdefault(entity_id, []).extend(states)
         cursor, first = stop, False
-    return events
+    return result
+
+
+def _merge(
+    logs: Mapping[str, SensorLog],
+    events: Mapping[str, list[tuple[float, str | None]]],
+    end: float,
+) -> int:
+    """Merge imported events into the logs (runs in the executor)."""
+    return sum(
+        logs[entity_id].merge(sensor_events, until=end)
+        for entity_id, sensor_events in events.items()
+    )
 
 
 async def async_import_into_logs(
@@ -79,8 +104,9 @@ async def async_import_into_logs(
     Each log is read from its watermark (or ``earliest`` for a new log) to
     ``end``; one query covers every sensor from the oldest such start. A
     sensor the recorder returns nothing for (it did not change, and nothing
-    older is kept: core#70346) counts as in its current state from the start
-    of its window, not as missing.
+    older is kept: core#70346) counts as in its current state since that
+    state's ``last_changed`` or the start of its window, whichever is later,
+    not as missing. The logs must not be changed by anyone else meanwhile.
 
     Args:
         hass: the running Home Assistant.
@@ -99,13 +125,13 @@ async def async_import_into_logs(
     if not due:
         return 0
     window_start = dt_util.utc_from_timestamp(min(starts[e] for e in due))
-    by_sensor: dict[str, list[tuple[float, str | None]]] = {entity_id: [] for entity_id in due}
-    for event in await async_load_sensor_events(hass, due, window_start, end):
-        by_sensor[event.entity_id].append((event.timestamp, event.value))
-    added = 0
+    recorded = await async_load_sensor_history(hass, due, window_start, end)
+    events: dict[str, list[tuple[float, str | None]]] = {}
     for entity_id in due:
-        events = by_sensor[entity_id]
-        if not events and (state := hass.states.get(entity_id)) is not None:
-            events = [(starts[entity_id], state.state)]
-        added += logs[entity_id].merge(events, until=end.timestamp())
-    return added
+        sensor_events: list[tuple[float, str | None]] = list(recorded.get(entity_id, []))
+        if not sensor_events and (state := hass.states.get(entity_id)) is not None:
+            # In that state since it last changed, or since the window began.
+            since = max(starts[entity_id], state.last_changed_timestamp)
+            sensor_events = [(since, state.state)]
+        events[entity_id] = sensor_events
+    return await hass.async_add_executor_job(_merge, logs, events, end.timestamp())

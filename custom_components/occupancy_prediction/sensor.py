@@ -17,7 +17,6 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_ROOM
 from .coordinator import (
     HubStatus,
     OccupancyConfigEntry,
@@ -93,11 +92,12 @@ async def async_setup_entry(
     """Add the hub's Status sensor and each room's prediction sensors."""
     coordinator = entry.runtime_data
     async_add_entities([OccupancyStatusSensor(coordinator)])
-    for subentry in entry.get_subentries_of_type(SUBENTRY_ROOM):
-        room = RoomConfig.from_subentry(subentry)
+    # The rooms the coordinator follows, even if a subentry changed meanwhile
+    # (the change reloads the entry).
+    for room_id, room in coordinator.room_configs.items():
         async_add_entities(
             [RoomPredictionSensor(coordinator, room, description) for description in ROOM_SENSORS],
-            config_subentry_id=subentry.subentry_id,
+            config_subentry_id=room_id,
         )
 
 

@@ -111,7 +111,8 @@ class RoomStore:
         if raw is None:
             return RoomData()
         try:
-            return RoomData.from_dict(raw)
+            # Decoding a year of several chatty sensors is worth keeping off the loop.
+            return await self._hass.async_add_executor_job(RoomData.from_dict, raw)
         except ValueError as err:
             await self._async_move_aside(raw, err)
             return RoomData()
@@ -138,4 +139,41 @@ class RoomStore:
 
     async def async_remove(self) -> None:
         """Delete the room's file."""
+        await self._store.async_remove()
+
+
+class EntryIndex:
+    """Which rooms have stored data, so data of deleted rooms can be removed.
+
+    Args:
+        hass: the running Home Assistant.
+        entry_id: the hub entry's id.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Create the index store."""
+        self._hass = hass
+        self._store = Store[dict[str, Any]](
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.rooms", private=True
+        )
+
+    async def async_stored_rooms(self) -> set[str]:
+        """Room ids that may have data stored (empty if the index is unreadable)."""
+        try:
+            data = await self._store.async_load()
+        except HomeAssistantError as err:
+            LOGGER.warning("Cannot read %s (%s)", self._store.key, err)
+            return set()
+        rooms = data.get("rooms") if isinstance(data, dict) else None
+        return {str(room) for room in rooms} if isinstance(rooms, list) else set()
+
+    async def async_keep_only(self, room_ids: set[str]) -> None:
+        """Delete the data of every stored room not in ``room_ids``, then record ``room_ids``."""
+        for room_id in await self.async_stored_rooms() - room_ids:
+            await RoomStore(self._hass, room_id).async_remove()
+        await self._store.async_save({"rooms": sorted(room_ids)})
+
+    async def async_remove_all(self) -> None:
+        """Delete every room's data and the index itself."""
+        await self.async_keep_only(set())
         await self._store.async_remove()

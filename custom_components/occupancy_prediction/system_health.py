@@ -26,4 +26,5 @@ async def system_health_info(hass: HomeAssistant) -> dict[str, Any]:
         "status": coordinator.data.status.value,
         "rooms": len(coordinator.room_configs),
         "history_imported": coordinator.history_loaded,
+        "last_training": coordinator.last_trained,
     }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .occupancy import RoomState
@@ -12,6 +13,21 @@ HORIZON_SECONDS = 24 * 3600
 
 WITHIN_SECONDS = 15 * 60
 """Half-width of the window that ``confidence`` refers to (+-15 minutes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One model's part in an ensemble prediction.
+
+    Attributes:
+        model: the model's name.
+        predicted_time: its own median, aware UTC; None beyond 24 h.
+        weight: its weight in the mixture (the weights sum to 1).
+    """
+
+    model: str
+    predicted_time: datetime | None
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +44,10 @@ class Prediction:
         confidence: probability (0..1) that the transition happens within
             +-15 minutes of ``predicted_time``.
         model: name of the model that made it.
+        occupancy_forecast: forecast horizon in minutes -> probability that
+            the room is occupied then; empty when the model gives none.
+        contributions: for an ensemble, each member's prediction and weight;
+            empty otherwise.
     """
 
     transition_type: RoomState
@@ -36,6 +56,8 @@ class Prediction:
     interval_upper: datetime
     confidence: float
     model: str
+    occupancy_forecast: Mapping[int, float] = field(default_factory=dict)
+    contributions: tuple[Contribution, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
