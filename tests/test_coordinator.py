@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -135,7 +136,9 @@ async def test_too_little_history_is_learning_and_unknown(hass: HomeAssistant) -
     assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
 
 
-async def test_all_sensors_unavailable_is_unknown(hass: HomeAssistant) -> None:
+async def test_all_sensors_unavailable_is_unknown(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
     presence(hass, "on")
     presence(hass, "off", "binary_sensor.bedroom_presence_2")
     await setup_entry(hass, bedroom_entry(BEDROOM, "binary_sensor.bedroom_presence_2"))
@@ -147,10 +150,12 @@ async def test_all_sensors_unavailable_is_unknown(hass: HomeAssistant) -> None:
     assert hass.states.get("binary_sensor.bedroom_occupancy").state == "unavailable"
     assert hass.states.get("sensor.bedroom_next_transition").state == "unavailable"
     assert hass.states.get("sensor.occupancy_prediction_status").state == "degraded"
+    assert caplog.text.count("Bedroom: every occupancy sensor is unavailable") == 1
     # The first on after that occupies the room at once.
     presence(hass, "on", "binary_sensor.bedroom_presence_2")
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    assert caplog.text.count("Bedroom: occupancy sensors report again") == 1
 
 
 async def test_motion_hold_live(

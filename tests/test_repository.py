@@ -100,3 +100,27 @@ def test_subentry_translations_have_what_hassfest_requires() -> None:
     assert room["initiate_flow"]["user"]
     for step in room["step"].values():
         assert set(step.get("data_description", {})) <= set(step["data"])
+
+
+def test_services_yaml_matches_the_registered_services_and_translations() -> None:
+    services_yaml = (PACKAGE / "services.yaml").read_text()
+    declared = {line.rstrip(":") for line in services_yaml.splitlines() if line and line[0] != " "}
+    tree = ast.parse((PACKAGE / "services.py").read_text())
+    registered = {
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and any(isinstance(t, ast.Name) and t.id.startswith("SERVICE_") for t in node.targets)
+    }
+    translations = json.loads((PACKAGE / "translations" / "en.json").read_text())["services"]
+    assert (
+        declared
+        == registered
+        == set(translations)
+        == {
+            "retrain",
+            "get_predictions",
+            "acknowledge_alert",
+        }
+    )

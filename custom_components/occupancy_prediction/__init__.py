@@ -9,6 +9,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
+from .services import async_setup_services
 from .store import EntryIndex
 from .websocket_api import async_remove_alerts, async_setup_websocket_api
 
@@ -20,6 +21,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the websocket commands once per run (they survive entry reloads)."""
     await async_setup_websocket_api(hass)
+    async_setup_services(hass)
     return True
 
 

@@ -315,6 +315,10 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
         """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
         for transition in transitions:
+            if transition.state is RoomState.UNKNOWN:
+                LOGGER.info("%s: every occupancy sensor is unavailable", room.config.name)
+            elif room.last is not None and room.last.state is RoomState.UNKNOWN:
+                LOGGER.info("%s: occupancy sensors report again", room.config.name)
             if room.last is not None:
                 room.learner.learn(
                     Episode(
