@@ -282,3 +282,19 @@ async def test_daily_retrain_at_local_time_across_dst(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert coordinator.last_trained == datetime(2026, 3, 29, 1, 30, tzinfo=dt_util.UTC)
+
+
+async def test_short_history_issue_closes_after_a_week(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    await record_three_mornings(hass, freezer)
+    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    await setup_entry(hass, bedroom_entry())
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, "insufficient_history_bedroom_id") is not None
+    # Seven days after the first evidence (08:00 on day 0) the issue closes by itself.
+    freezer.move_to(DAY0 + timedelta(days=7, hours=8, minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, "insufficient_history_bedroom_id") is None
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "ready"

@@ -23,7 +23,7 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_entity_registry_updated_event,
@@ -56,7 +56,7 @@ from .engine.hourly_median import MIN_EPISODES
 from .engine.occupancy import RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
 from .engine.timeutil import from_timestamp
-from .repairs import async_sync_missing_entity_issues
+from .repairs import async_set_warning_issue, async_sync_missing_entity_issues
 from .room_config import RoomConfig
 from .room_learner import RoomLearner
 from .store import EntryIndex
@@ -231,6 +231,8 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         for room in self._rooms.values():
             self._record(room, room.tracker.advance(now))
         self._sync_unavailable_issues(now)
+        if self.history_loaded:
+            self._sync_history_issues(now)
         return self._snapshot(now)
 
     @callback
@@ -401,50 +403,37 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                     if state is not None and state.state in ("unavailable", "unknown")
                     else None
                 )
+                placeholders = None
                 if (
                     not whole_room
                     and silent_since is not None
                     and now - silent_since > SENSOR_UNAVAILABLE_AFTER
                 ):
-                    ir.async_create_issue(
-                        self.hass,
-                        DOMAIN,
-                        issue_id,
-                        is_fixable=False,
-                        severity=ir.IssueSeverity.WARNING,
-                        translation_key="sensor_unavailable",
-                        translation_placeholders={
-                            "room": room.config.name,
-                            "entity_id": entity_id,
-                            "since": silent_since.isoformat(timespec="minutes"),
-                        },
-                    )
-                else:
-                    ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+                    placeholders = {
+                        "room": room.config.name,
+                        "entity_id": entity_id,
+                        "since": silent_since.isoformat(timespec="minutes"),
+                    }
+                async_set_warning_issue(self.hass, issue_id, "sensor_unavailable", placeholders)
 
     def _sync_history_issues(self, now: datetime) -> None:
         """Explain a room with under a week of history with a repair; close it afterwards."""
         keep_days = get_instance(self.hass).keep_days
         for room_id, room in self._rooms.items():
-            issue_id = f"insufficient_history_{room_id}"
             days = self.history_days(room_id, now)
-            if days < MIN_HISTORY_DAYS:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="insufficient_history",
-                    translation_placeholders={
-                        "room": room.config.name,
-                        "days": f"{days:.1f}",
-                        "needed": str(MIN_HISTORY_DAYS),
-                        "keep_days": str(keep_days),
-                    },
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            async_set_warning_issue(
+                self.hass,
+                f"insufficient_history_{room_id}",
+                "insufficient_history",
+                {
+                    "room": room.config.name,
+                    "days": f"{days:.1f}",
+                    "needed": str(MIN_HISTORY_DAYS),
+                    "keep_days": str(keep_days),
+                }
+                if days < MIN_HISTORY_DAYS
+                else None,
+            )
 
     @callback
     def _async_start_learning(self, _hass: HomeAssistant) -> None:

@@ -62,6 +62,25 @@ def async_sync_missing_entity_issues(
         )
 
 
+@callback
+def async_set_warning_issue(
+    hass: HomeAssistant, issue_id: str, translation_key: str, placeholders: dict[str, str] | None
+) -> None:
+    """Open (or update) a non-fixable warning issue, or close it when ``placeholders`` is None."""
+    if placeholders is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+
+
 class MissingEntityRepairFlow(RepairsFlow):
     """Remove a sensor that no longer exists from its room.
 
