@@ -85,6 +85,7 @@ async def test_predictions_learned_from_history(
     assert next_transition.attributes["confidence"] == 0.5
     assert next_transition.attributes["interval_lower"] == "2026-05-07T08:30:00+00:00"
     assert next_transition.attributes["interval_upper"] == "2026-05-07T09:15:00+00:00"
+    assert next_transition.attributes["model"] == "hourly_median"
     assert next_transition.attributes["device_class"] == "timestamp"
     until = hass.states.get("sensor.bedroom_time_until_transition")
     assert float(until.state) == 32.5

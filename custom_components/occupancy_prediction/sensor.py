@@ -54,6 +54,7 @@ def _transition_attributes(prediction: Prediction) -> dict[str, Any]:
         "confidence": round(prediction.confidence, 3),
         "interval_lower": prediction.interval_lower.isoformat(),
         "interval_upper": prediction.interval_upper.isoformat(),
+        "model": prediction.model,
     }
 
 
