@@ -1,0 +1,134 @@
+"""Ensemble: member histograms, log scores and online weights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import math
+
+import numpy as np
+import pytest
+
+from custom_components.occupancy_prediction.engine.distribution import RemainingTime
+from custom_components.occupancy_prediction.engine.ensemble import (
+    FLOOR,
+    EnsembleModel,
+    MemberForecast,
+    crps,
+    distribution_from_samples,
+    log_score,
+)
+from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.prediction import (
+    InsufficientHistory,
+    Prediction,
+)
+
+OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
+T0 = datetime(2026, 5, 4, tzinfo=UTC)
+STEPS = 288
+
+
+def daily_hour(days: int) -> list[Episode]:
+    """Occupied 09:00-10:00 every day, vacant in between."""
+    episodes: list[Episode] = []
+    for day in range(days):
+        begin = (T0 + timedelta(days=day, hours=9)).timestamp()
+        if episodes:
+            episodes.append(Episode(VAC, episodes[-1].end or 0.0, begin, OCC))
+        episodes.append(Episode(OCC, begin, begin + 3600, VAC))
+    return episodes
+
+
+def test_histogram_of_samples() -> None:
+    """Samples 0 s, 400 s and 24 h: a third in step 0, a third in step 1, a third beyond."""
+    distribution = distribution_from_samples(np.array([0.0, 400.0, 86400.0]))
+    assert distribution.pmf[:2] == pytest.approx([1 / 3, 1 / 3])
+    assert distribution.pmf.sum() == pytest.approx(2 / 3)
+    assert distribution_from_samples(np.empty(0)).pmf.sum() == 0.0
+
+
+def test_log_score_with_the_floor() -> None:
+    """All mass in step 0: the floored probability there is 0.99 + 0.01 / 289."""
+    pmf = np.zeros(STEPS)
+    pmf[0] = 1.0
+    distribution = RemainingTime(300.0, pmf)
+    floor = FLOOR / (STEPS + 1)
+    assert log_score(distribution, 100.0) == pytest.approx(math.log(1 - FLOOR + floor))
+    assert log_score(distribution, 7200.0) == pytest.approx(math.log(floor))
+    # "Beyond 24 h" gets what the floored steps leave: the floor share of it.
+    assert log_score(distribution, 86400.0) == pytest.approx(math.log(floor))
+
+
+def test_weights_follow_the_log_scores() -> None:
+    """One member put everything in step 0, the other in step 1; the truth is in step 0."""
+    model = EnsembleModel(UTC, forgetting=0.5)
+    early, late = np.zeros(STEPS), np.zeros(STEPS)
+    early[0], late[1] = 1.0, 1.0
+    members = MemberForecast(
+        {"hazard": RemainingTime(300.0, early), "hourly_median": RemainingTime(300.0, late)}
+    )
+    model.observe(members, 60.0)
+    good = math.log(1 - FLOOR + FLOOR / (STEPS + 1))
+    bad = math.log(FLOOR / (STEPS + 1))
+    # residual_life did not predict: it is scored like the worst member.
+    assert model.scores == pytest.approx(
+        {"hazard": good, "hourly_median": bad, "residual_life": bad}
+    )
+    weights = model.weights
+    assert weights["hazard"] == pytest.approx(1 / (1 + 2 * math.exp(bad - good)))
+    model.observe(MemberForecast({}), 60.0)  # nothing to score
+    model.observe(members, 60.0)
+    assert model.scores["hazard"] == pytest.approx(good * 1.5)
+
+
+def test_untrained_and_unknown_say_so() -> None:
+    model = EnsembleModel(UTC)
+    now = T0 + timedelta(days=3)
+    assert model.predict(OCC, now, now) == InsufficientHistory(episodes=0, needed=3)
+    model.fit(daily_hour(14))
+    assert isinstance(model.predict(UNK, now, now), InsufficientHistory)
+
+
+def test_mixture_prediction_with_contributions() -> None:
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(14))
+    now = T0 + timedelta(days=14, hours=9)
+    prediction = model.predict(OCC, now, now)
+    assert isinstance(prediction, Prediction)
+    assert prediction.model == "ensemble"
+    assert prediction.transition_type is VAC
+    assert prediction.predicted_time is not None
+    assert abs((prediction.predicted_time - now).total_seconds() - 3600) < 600
+    names = {c.model for c in prediction.contributions}
+    assert names == {"hazard", "hourly_median", "residual_life"}
+    assert sum(c.weight for c in prediction.contributions) == pytest.approx(1.0)
+    assert set(prediction.occupancy_forecast) == {15, 30, 60, 120, 240}
+    # An hour in, every occupied episode has ended: B1 has no survivors left.
+    later = now + timedelta(minutes=61)
+    late = model.predict(OCC, now, later)
+    assert isinstance(late, Prediction)
+    assert "residual_life" not in {c.model for c in late.contributions}
+
+
+def test_crps_by_hand() -> None:
+    """All mass in the first step, truth 60 min: F - 1{x >= 60 min} is 1 on 11 steps."""
+    pmf = np.zeros(STEPS)
+    pmf[0] = 1.0
+    distribution = RemainingTime(300.0, pmf)
+    assert crps(distribution, 3600.0) == pytest.approx(11 * 300.0)
+    assert crps(distribution, 0.0) == pytest.approx(0.0)
+
+
+def test_crps_weights() -> None:
+    model = EnsembleModel(UTC, forgetting=1.0, crps_scale=300.0)
+    early, late = np.zeros(STEPS), np.zeros(STEPS)
+    early[0], late[1] = 1.0, 1.0
+    members = MemberForecast(
+        {"hazard": RemainingTime(300.0, early), "hourly_median": RemainingTime(300.0, late)}
+    )
+    model.observe(members, 0.0)
+    # The late member is off by one step: CRPS 300 s, score -1.
+    assert model.scores == pytest.approx(
+        {"hazard": 0.0, "hourly_median": -1.0, "residual_life": -1.0}
+    )
