@@ -169,3 +169,30 @@ def test_replay_logs_applies_the_room_rules() -> None:
         ("vacant", 80, 200),
         ("occupied", 200, None),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.lists(
+        st.tuples(st.integers(0, 1000), st.sampled_from(["on", "off", None])), max_size=10
+    ),
+    imported=st.lists(
+        st.tuples(st.integers(0, 2000), st.sampled_from(["on", "off", "unknown", None])),
+        max_size=40,
+    ),
+)
+def test_merge_equals_recording_the_new_events_in_time_order(
+    before: list[tuple[int, str | None]], imported: list[tuple[int, str | None]]
+) -> None:
+    """The vectorised merge keeps exactly what record() would, one event at a time."""
+    merged, recorded = SensorLog(), SensorLog()
+    for offset, value in before:
+        merged.record(T0 + offset, value)
+        recorded.record(T0 + offset, value)
+    watermark = recorded.watermark
+    merged.merge([(T0 + t, v) for t, v in imported], until=T0 + 3000)
+    for offset, value in sorted(imported, key=lambda event: event[0]):
+        if watermark is None or T0 + offset > watermark:
+            recorded.record(T0 + offset, value)
+    assert list(merged.events()) == list(recorded.events())
+    assert merged.watermark == T0 + 3000

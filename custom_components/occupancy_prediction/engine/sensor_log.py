@@ -95,12 +95,28 @@ class SensorLog:
         Returns:
             How many changes were added.
         """
-        start = self.watermark
-        added = 0
-        for timestamp, value in sorted(events, key=lambda event: event[0]):
-            if start is not None and timestamp <= start:
-                continue
-            added += self.record(timestamp, value)
+        events = list(events)
+        times = np.fromiter((t for t, _ in events), dtype=np.float64, count=len(events))
+        codes = np.fromiter((_code(v) for _, v in events), dtype=np.uint8, count=len(events))
+        order = np.argsort(times, kind="stable")
+        times, codes = times[order], codes[order]
+        if self.watermark is not None:
+            keep = times > self.watermark
+            times, codes = times[keep], codes[keep]
+        if self._times:
+            # As record() does: never before the last kept change, never a repeat of it.
+            times = np.maximum(times, self._times[-1])
+            previous = np.concatenate(([self._codes[-1]], codes[:-1]))
+        else:
+            previous = np.concatenate(([255], codes[:-1]))
+        changed = codes != previous
+        times, codes = times[changed], codes[changed]
+        self._times.frombytes(times.astype(np.float64).tobytes())
+        self._codes.extend(codes.astype(np.uint8).tobytes())
+        added = int(times.size)
+        if times.size:
+            last = float(times[-1])
+            self.watermark = last if self.watermark is None else max(self.watermark, last)
         self.watermark = until if self.watermark is None else max(self.watermark, until)
         return added
 
