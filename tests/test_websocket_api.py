@@ -387,7 +387,7 @@ async def test_accuracy_and_forecast_are_not_made_up(
         "room_id": KITCHEN,
         "window": "7d",
         "available": False,
-        "reason": "not_supported",
+        "reason": "no_scores",
         "metrics": None,
         "predictions": [],
     }

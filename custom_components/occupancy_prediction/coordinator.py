@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -55,6 +55,7 @@ from .engine.episodes import Episode
 from .engine.hourly_median import MIN_EPISODES
 from .engine.occupancy import RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
+from .engine.scoring import DAY_SECONDS, WEEK_SECONDS, AccuracySummary, AccuracyTracker, Score
 from .engine.timeutil import from_timestamp
 from .repairs import async_set_warning_issue, async_sync_missing_entity_issues
 from .room_config import RoomConfig
@@ -120,6 +121,7 @@ class _Room:
     config: RoomConfig
     tracker: RoomOccupancy
     learner: RoomLearner
+    accuracy: AccuracyTracker = field(default_factory=AccuracyTracker)
     last: Transition | None = None
     training_failed: bool = False
     hold_timer: CALLBACK_TYPE | None = None
@@ -192,6 +194,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 room.tracker.update(entity_id, value, now)
                 learner.observe(entity_id, now.timestamp(), value)
             room.last = Transition(now.timestamp(), room.tracker.state)
+            room.accuracy.state_changed(room.tracker.state, now)
             self._rooms[config.room_id] = room
         # Data of rooms deleted since the last start goes now.
         await EntryIndex(self.hass, entry.entry_id).async_keep_only(set(self._rooms))
@@ -233,7 +236,14 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         self._sync_unavailable_issues(now)
         if self.history_loaded:
             self._sync_history_issues(now)
-        return self._snapshot(now)
+        data = self._snapshot(now)
+        for room_id, snapshot in data.rooms.items():
+            # Kept every 5 minutes; scored when the room really changes.
+            if isinstance(snapshot.prediction, Prediction):
+                self._rooms[room_id].accuracy.sample(snapshot.prediction, now)
+            else:
+                self._rooms[room_id].accuracy.advance(now)
+        return data
 
     @callback
     def _publish(self) -> None:
@@ -267,6 +277,19 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def learners(self) -> dict[str, RoomLearner]:
         """Each room's learner (logs, model, training times), by room id."""
         return {room_id: room.learner for room_id, room in self._rooms.items()}
+
+    def accuracy(
+        self, room_id: str, now: datetime, window: str
+    ) -> tuple[AccuracySummary, list[Score]]:
+        """A room's rolling accuracy over ``window`` (``24h`` or ``7d``) and the scores in it.
+
+        Raises:
+            KeyError: for an unknown room or window.
+        """
+        seconds = {"24h": DAY_SECONDS, "7d": WEEK_SECONDS}[window]
+        tracker = self._rooms[room_id].accuracy
+        since = now.timestamp() - seconds
+        return tracker.summary(now, seconds), [s for s in tracker.scores if s.scored_at > since]
 
     @property
     def last_trained(self) -> datetime | None:
@@ -317,6 +340,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
         """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
         for transition in transitions:
+            room.accuracy.state_changed(transition.state, transition.at)
             if transition.state is RoomState.UNKNOWN:
                 LOGGER.info("%s: every occupancy sensor is unavailable", room.config.name)
             elif room.last is not None and room.last.state is RoomState.UNKNOWN:

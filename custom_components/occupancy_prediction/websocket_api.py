@@ -21,6 +21,7 @@ from homeassistant.components.websocket_api.decorators import (
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.util import dt as dt_util
 import probatio
 
 from .alerts import AlertManager
@@ -31,6 +32,7 @@ from .ws_hub import (
     Stream,
     TooManySubscriptionsError,
     WsHub,
+    accuracy_metrics,
     forecast_payload,
     prediction_payload,
 )
@@ -264,25 +266,39 @@ def ws_get_alerts(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
 )
 @callback
 def ws_get_accuracy(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Answer a room's rolling accuracy; ``available: false`` until predictions are scored.
+    """Answer a room's rolling accuracy and its recent scored predictions (for charts).
 
-    The current engine does not score its predictions yet, so ``metrics`` is
-    null and ``predictions`` empty (never made-up numbers). Errors:
+    Every room's prediction is sampled every 5 minutes and scored when the
+    room really changes: absolute error, within +-15 minutes, inside the 80 %
+    interval. ``available`` is false (``reason: no_scores``, ``metrics``
+    null) until a prediction was scored in the window. Errors:
     ``not_loaded``, ``not_found``.
     """
     if (coordinator := _coordinator(hass, connection, msg)) is None:
         return
     if not _known_rooms(coordinator, connection, msg, [msg["room_id"]]):
         return
+    summary, scores = coordinator.accuracy(
+        msg["room_id"], coordinator.data.computed_at, msg["window"]
+    )
+    metrics = accuracy_metrics(summary)
     connection.send_result(
         msg["id"],
         {
             "room_id": msg["room_id"],
             "window": msg["window"],
-            "available": False,
-            "reason": "not_supported",
-            "metrics": None,
-            "predictions": [],
+            "available": metrics is not None,
+            "reason": None if metrics is not None else "no_scores",
+            "metrics": metrics,
+            "predictions": [
+                {
+                    "scored_at": dt_util.utc_from_timestamp(score.scored_at).isoformat(),
+                    "error_minutes": round(score.error / 60, 2),
+                    "within15": bool(score.within15),
+                    "inside_interval": bool(score.inside_interval),
+                }
+                for score in scores
+            ],
         },
     )
 

@@ -52,6 +52,7 @@ from .const import (
 )
 from .engine.occupancy import RoomState
 from .engine.prediction import InsufficientHistory, Prediction
+from .engine.scoring import AccuracySummary
 from .rate_limit import TokenBucket
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def status_rooms(coordinator: OccupancyCoordinator, data: OccupancyData) -> dict
     """The per-room part of ``system_status``, in plain JSON values.
 
     ``trained_at`` and ``training_duration_seconds`` describe the last full
-    refit; the ``accuracy`` windows are null until the engine reports them.
+    refit; an ``accuracy`` window is null until a prediction was scored in it.
     """
     names = {room_id: config.name for room_id, config in coordinator.room_configs.items()}
     learners = coordinator.learners
@@ -228,9 +229,25 @@ def status_rooms(coordinator: OccupancyCoordinator, data: OccupancyData) -> dict
             "episodes": int(snap.episodes),
             "trained_at": _iso(learner.trained_at) if learner else None,
             "training_duration_seconds": learner.training_seconds if learner else None,
-            "accuracy": {"24h": None, "7d": None},
+            "accuracy": {
+                window: accuracy_metrics(coordinator.accuracy(room_id, data.computed_at, window)[0])
+                for window in ("24h", "7d")
+            },
         }
     return rooms
+
+
+def accuracy_metrics(summary: AccuracySummary) -> dict[str, Any] | None:
+    """Rolling accuracy as plain JSON; None when nothing was scored in the window."""
+    if not summary.samples:
+        return None
+    return {
+        "samples": int(summary.samples),
+        "mae_minutes": None if summary.mae_minutes is None else round(summary.mae_minutes, 2),
+        "within15": None if summary.within15 is None else round(summary.within15, 4),
+        "coverage80": None if summary.coverage is None else round(summary.coverage, 4),
+        "brier": {str(minutes): round(value, 4) for minutes, value in summary.brier.items()},
+    }
 
 
 def next_retrain(coordinator: OccupancyCoordinator) -> str | None:
