@@ -6,8 +6,12 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.occupancy_prediction.alerts import AlertKind
+from custom_components.occupancy_prediction.const import DOMAIN
+from custom_components.occupancy_prediction.ws_hub import DATA_HUB
 
 from .conftest import setup_entry
 from .test_coordinator import DAY0, bedroom_entry, presence, record_three_mornings
@@ -20,14 +24,16 @@ async def test_a_prediction_is_scored_when_the_room_changes(
 
     Error |19 - 32.5| = 13.5 min: within 15 minutes and inside the interval.
     """
-    # Connect before the clock moves back to 2026-05 (the access token must be valid).
+    # Connect before the clock moves back to 2026-05 (the access token must be
+    # valid), after the integration registered its commands and static files.
+    assert await async_setup_component(hass, DOMAIN, {})
     client = await hass_ws_client(hass)
     await record_three_mornings(hass, freezer)
     freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
-    await setup_entry(hass, bedroom_entry())
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
     freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=21))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await entry.runtime_data.async_refresh()
     freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=40))
     presence(hass, "on")
     await hass.async_block_till_done()
@@ -60,3 +66,43 @@ async def test_a_prediction_is_scored_when_the_room_changes(
     await client.send_json_auto_id({"type": "occupancy_prediction/get_status"})
     status = (await client.receive_json())["result"]
     assert status["rooms"]["bedroom_id"]["accuracy"]["7d"] == result["metrics"]
+
+
+async def test_degraded_accuracy_raises_an_alert_and_retrains(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Vacant from 08:00 to 10:50 while every prediction says 32.5 minutes.
+
+    Samples at 08:21, 08:26, ..., 10:46 (30 of them, t = 21 + 5k minutes after
+    08:00) have actual remaining 170 - t. Errors |137.5 - t| sum to 1416 + 96
+    = 1512 minutes: MAE 50.4 > 45. Inside the 10-55 min interval only for
+    k = 19..27: coverage 9/30 = 0.30 < 0.70.
+    """
+    await record_three_mornings(hass, freezer)
+    start = DAY0 + timedelta(days=3, hours=8, minutes=20)
+    freezer.move_to(start)
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data
+    # The coordinator's minute refresh, run directly for each minute.
+    for minute in range(1, 151):
+        freezer.move_to(start + timedelta(minutes=minute))
+        await coordinator.async_refresh()
+    presence(hass, "on")
+    await hass.async_block_till_done()
+    freezer.move_to(start + timedelta(minutes=151))
+    await coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    (alert,) = [
+        a
+        for a in hass.data[DATA_HUB].alerts.alerts(active_only=True)
+        if a.kind is AlertKind.ACCURACY_DEGRADED
+    ]
+    assert alert.room_id == "bedroom_id"
+    assert alert.message == (
+        "Bedroom: mae_above_threshold 50.40 beyond 45.00 (30 predictions); "
+        "coverage_out_of_range 0.30 beyond 0.70 (30 predictions)"
+    )
+    # The room was refitted at once (at 10:51), not only at the nightly retrain.
+    assert coordinator.learners["bedroom_id"].trained_at == start + timedelta(minutes=151)

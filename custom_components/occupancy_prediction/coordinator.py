@@ -40,6 +40,7 @@ from homeassistant.util.signal_type import SignalType
 from .const import (
     CONF_DOOR_SENSORS,
     CONF_HISTORY_DAYS,
+    CONF_MAE_THRESHOLD,
     CONF_OCCUPANCY_SENSORS,
     CONF_RETENTION_DAYS,
     CONF_RETRAIN_TIME,
@@ -51,11 +52,19 @@ from .const import (
     SUBENTRY_ROOM,
     UPDATE_INTERVAL,
 )
+from .engine.drift import DriftEvent, ErrorDrift
 from .engine.episodes import Episode
 from .engine.hourly_median import MIN_EPISODES
 from .engine.occupancy import RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
-from .engine.scoring import DAY_SECONDS, WEEK_SECONDS, AccuracySummary, AccuracyTracker, Score
+from .engine.scoring import (
+    DAY_SECONDS,
+    WEEK_SECONDS,
+    AccuracySummary,
+    AccuracyTracker,
+    DegradationEvent,
+    Score,
+)
 from .engine.timeutil import from_timestamp
 from .repairs import async_set_warning_issue, async_sync_missing_entity_issues
 from .room_config import RoomConfig
@@ -63,6 +72,9 @@ from .room_learner import RoomLearner
 from .store import EntryIndex
 
 type OccupancyConfigEntry = ConfigEntry[OccupancyCoordinator]
+
+ADAPT_EVERY = timedelta(hours=6)
+"""A room retrained for degradation or drift is not retrained for that again sooner."""
 
 SIGNAL_DATA_UPDATED: SignalType[OccupancyCoordinator] = SignalType(f"{DOMAIN}_data_updated")
 """Sent with the coordinator after each data update (the websocket streams follow it)."""
@@ -88,6 +100,9 @@ class RoomSnapshot:
             room's state is unknown.
         episodes: completed episodes learned from.
         trained_at: when the room's model was last fitted from scratch.
+        degradation: accuracy degradation found at the last minute's check.
+        drift: concept drift found in the last 24 h, if any.
+        scored_24h: predictions scored in the last 24 h.
     """
 
     state: RoomState
@@ -95,6 +110,9 @@ class RoomSnapshot:
     prediction: Prediction | InsufficientHistory | None
     episodes: int
     trained_at: datetime | None = None
+    degradation: tuple[DegradationEvent, ...] = ()
+    drift: DriftEvent | None = None
+    scored_24h: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +140,19 @@ class _Room:
     tracker: RoomOccupancy
     learner: RoomLearner
     accuracy: AccuracyTracker = field(default_factory=AccuracyTracker)
+    drift: ErrorDrift = field(default_factory=ErrorDrift)
+    drift_event: DriftEvent | None = None
+    degradation: tuple[DegradationEvent, ...] = ()
+    scored_24h: int = 0
+    adapted_at: float = float("-inf")
     last: Transition | None = None
     training_failed: bool = False
     hold_timer: CALLBACK_TYPE | None = None
+
+
+def _recent(event: DriftEvent | None, now: datetime) -> DriftEvent | None:
+    """``event`` if it is less than a day old."""
+    return event if event is not None and now.timestamp() - event.at < DAY_SECONDS else None
 
 
 class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
@@ -236,6 +264,11 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         self._sync_unavailable_issues(now)
         if self.history_loaded:
             self._sync_history_issues(now)
+        threshold = float(self._option(CONF_MAE_THRESHOLD))
+        for room in self._rooms.values():
+            room.degradation = tuple(room.accuracy.degradation(now, threshold))
+            room.scored_24h = room.accuracy.summary(now, DAY_SECONDS).samples
+            self._adapt(room, now)
         data = self._snapshot(now)
         for room_id, snapshot in data.rooms.items():
             # Kept every 5 minutes; scored when the room really changes.
@@ -244,6 +277,19 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             else:
                 self._rooms[room_id].accuracy.advance(now)
         return data
+
+    def _adapt(self, room: _Room, now: datetime) -> None:
+        """Retrain a room that degraded or drifted, at most every ``ADAPT_EVERY``."""
+        drifted = room.drift_event is not None and room.drift_event.at > room.adapted_at
+        if not self.history_loaded or not (room.degradation or drifted):
+            return
+        if now.timestamp() - room.adapted_at < ADAPT_EVERY.total_seconds():
+            return
+        room.adapted_at = now.timestamp()
+        LOGGER.info("%s: retraining after degraded accuracy or drift", room.config.name)
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_train(room), f"{DOMAIN} adaptive retrain {room.config.name}"
+        )
 
     @callback
     def _publish(self) -> None:
@@ -270,6 +316,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 prediction=prediction,
                 episodes=0 if model is None else sum(model.episode_counts.values()),
                 trained_at=room.learner.trained_at,
+                degradation=room.degradation,
+                drift=_recent(room.drift_event, now),
+                scored_24h=room.scored_24h,
             )
         return OccupancyData(rooms=rooms, status=self._status(rooms, now), computed_at=now)
 
@@ -340,7 +389,12 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
         """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
         for transition in transitions:
+            scored = len(room.accuracy.scores)
             room.accuracy.state_changed(transition.state, transition.at)
+            for score in list(room.accuracy.scores)[scored:]:
+                if (event := room.drift.add(score.error, score.scored_at)) is not None:
+                    LOGGER.info("%s: concept drift (%s)", room.config.name, event.detail)
+                    room.drift_event = event
             if transition.state is RoomState.UNKNOWN:
                 LOGGER.info("%s: every occupancy sensor is unavailable", room.config.name)
             elif room.last is not None and room.last.state is RoomState.UNKNOWN:

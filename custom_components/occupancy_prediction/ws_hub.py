@@ -52,7 +52,7 @@ from .const import (
 )
 from .engine.occupancy import RoomState
 from .engine.prediction import InsufficientHistory, Prediction
-from .engine.scoring import AccuracySummary
+from .engine.scoring import MIN_SAMPLES as MIN_SCORED, AccuracySummary
 from .rate_limit import TokenBucket
 
 if TYPE_CHECKING:
@@ -794,6 +794,7 @@ class WsHub:
                 )
             elif snap.prediction is not None:
                 alerts.async_resolve(AlertKind.INSUFFICIENT_HISTORY, room_id)
+            self._evaluate_learning_alerts(room_id, name, snap)
         for alert in alerts.alerts(active_only=True):
             if alert.room_id is not None and alert.room_id not in data.rooms:
                 alerts.async_resolve(alert.kind, alert.room_id)  # the room was removed
@@ -806,6 +807,49 @@ class WsHub:
             )
         else:
             alerts.async_resolve(AlertKind.TRAINING_FAILED, None)
+
+    def _evaluate_learning_alerts(self, room_id: str, name: str, snap: RoomSnapshot) -> None:
+        """``accuracy_degraded`` and ``concept_drift`` from the room's live scoring.
+
+        Such an alert resolves once its condition is gone, the room was
+        refitted after the alert was raised, and enough predictions were
+        scored in the last 24 h to show it: live scores start afresh after a
+        restart, so their absence alone says nothing.
+        """
+        alerts = self.alerts
+        if snap.degradation:
+            alerts.async_raise(
+                AlertKind.ACCURACY_DEGRADED,
+                AlertSeverity.WARNING,
+                room_id,
+                f"{name}: "
+                + "; ".join(
+                    f"{event.kind.value} {event.value:.2f} beyond {event.limit:.2f} "
+                    f"({event.samples} predictions)"
+                    for event in snap.degradation
+                ),
+            )
+        else:
+            self._resolve_if_adapted(AlertKind.ACCURACY_DEGRADED, room_id, snap)
+        if snap.drift is not None:
+            alerts.async_raise(
+                AlertKind.CONCEPT_DRIFT,
+                AlertSeverity.WARNING,
+                room_id,
+                f"{name}: {snap.drift.detail} (score {snap.drift.score:.1f})",
+            )
+        else:
+            self._resolve_if_adapted(AlertKind.CONCEPT_DRIFT, room_id, snap)
+
+    def _resolve_if_adapted(self, kind: AlertKind, room_id: str, snap: RoomSnapshot) -> None:
+        alert = self.alerts.find_active(kind, room_id)
+        if (
+            alert is not None
+            and snap.trained_at is not None
+            and snap.trained_at > alert.created_at
+            and snap.scored_24h >= MIN_SCORED
+        ):
+            self.alerts.async_resolve(kind, room_id)
 
     @callback
     def _async_alert_changed(self, change: AlertChange, alert: Alert) -> None:
