@@ -67,6 +67,14 @@ async def test_a_prediction_is_scored_when_the_room_changes(
     status = (await client.receive_json())["result"]
     assert status["rooms"]["bedroom_id"]["accuracy"]["7d"] == result["metrics"]
 
+    # The scored predictions are kept across a restart.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await client.send_json_auto_id(
+        {"type": "occupancy_prediction/get_accuracy", "room_id": "bedroom_id", "window": "24h"}
+    )
+    assert (await client.receive_json())["result"] == result
+
 
 async def test_degraded_accuracy_raises_an_alert_and_retrains(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory

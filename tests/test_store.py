@@ -33,6 +33,7 @@ async def test_round_trip(hass: HomeAssistant, hass_storage: dict[str, Any]) -> 
             }
         },
         "model": None,
+        "accuracy": None,
     }
     loaded = await RoomStore(hass, "room_1").async_load()
     assert list(loaded.sensors["binary_sensor.motion"].events()) == [(T0, "off"), (T0 + 90, "on")]
@@ -48,6 +49,7 @@ async def test_nothing_stored_is_empty(hass: HomeAssistant, hass_storage: dict[s
         ["not", "a", "mapping"],
         {"sensors": "nope"},
         {"sensors": {}, "model": [1, 2]},
+        {"sensors": {}, "accuracy": "bad"},
         # A naive ISO time where a POSIX number belongs (AOD#444 crashed on such).
         {
             "sensors": {

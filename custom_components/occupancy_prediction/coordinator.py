@@ -61,7 +61,6 @@ from .engine.scoring import (
     DAY_SECONDS,
     WEEK_SECONDS,
     AccuracySummary,
-    AccuracyTracker,
     DegradationEvent,
     Score,
 )
@@ -139,7 +138,6 @@ class _Room:
     config: RoomConfig
     tracker: RoomOccupancy
     learner: RoomLearner
-    accuracy: AccuracyTracker = field(default_factory=AccuracyTracker)
     drift: ErrorDrift = field(default_factory=ErrorDrift)
     drift_event: DriftEvent | None = None
     degradation: tuple[DegradationEvent, ...] = ()
@@ -222,7 +220,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 room.tracker.update(entity_id, value, now)
                 learner.observe(entity_id, now.timestamp(), value)
             room.last = Transition(now.timestamp(), room.tracker.state)
-            room.accuracy.state_changed(room.tracker.state, now)
+            room.learner.accuracy.state_changed(room.tracker.state, now)
             self._rooms[config.room_id] = room
         # Data of rooms deleted since the last start goes now.
         await EntryIndex(self.hass, entry.entry_id).async_keep_only(set(self._rooms))
@@ -266,16 +264,16 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             self._sync_history_issues(now)
         threshold = float(self._option(CONF_MAE_THRESHOLD))
         for room in self._rooms.values():
-            room.degradation = tuple(room.accuracy.degradation(now, threshold))
-            room.scored_24h = room.accuracy.summary(now, DAY_SECONDS).samples
+            room.degradation = tuple(room.learner.accuracy.degradation(now, threshold))
+            room.scored_24h = room.learner.accuracy.summary(now, DAY_SECONDS).samples
             self._adapt(room, now)
         data = self._snapshot(now)
         for room_id, snapshot in data.rooms.items():
             # Kept every 5 minutes; scored when the room really changes.
             if isinstance(snapshot.prediction, Prediction):
-                self._rooms[room_id].accuracy.sample(snapshot.prediction, now)
+                self._rooms[room_id].learner.accuracy.sample(snapshot.prediction, now)
             else:
-                self._rooms[room_id].accuracy.advance(now)
+                self._rooms[room_id].learner.accuracy.advance(now)
         return data
 
     def _adapt(self, room: _Room, now: datetime) -> None:
@@ -336,7 +334,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             KeyError: for an unknown room or window.
         """
         seconds = {"24h": DAY_SECONDS, "7d": WEEK_SECONDS}[window]
-        tracker = self._rooms[room_id].accuracy
+        tracker = self._rooms[room_id].learner.accuracy
         since = now.timestamp() - seconds
         return tracker.summary(now, seconds), [s for s in tracker.scores if s.scored_at > since]
 
@@ -389,9 +387,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
         """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
         for transition in transitions:
-            scored = len(room.accuracy.scores)
-            room.accuracy.state_changed(transition.state, transition.at)
-            for score in list(room.accuracy.scores)[scored:]:
+            scored = len(room.learner.accuracy.scores)
+            room.learner.accuracy.state_changed(transition.state, transition.at)
+            for score in list(room.learner.accuracy.scores)[scored:]:
                 if (event := room.drift.add(score.error, score.scored_at)) is not None:
                     LOGGER.info("%s: concept drift (%s)", room.config.name, event.detail)
                     room.drift_event = event

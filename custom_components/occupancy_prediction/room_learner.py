@@ -21,6 +21,7 @@ from .const import LOGGER
 from .engine.episodes import Episode
 from .engine.hourly_median import MODEL_NAME, HourlyMedianModel
 from .engine.occupancy import SensorKind
+from .engine.scoring import AccuracyTracker
 from .engine.sensor_log import SensorLog, replay_logs
 from .history import async_import_into_logs
 from .room_config import RoomConfig
@@ -54,6 +55,7 @@ class RoomLearner:
         trained_at: when the model was last fitted from scratch (aware UTC).
         training_seconds: how long that took, in seconds.
         imported: whether the recorder's history has been imported.
+        accuracy: the live scoring of the room's predictions (saved with it).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class RoomLearner:
         self.trained_at: datetime | None = None
         self.training_seconds: float | None = None
         self.imported = False
+        self.accuracy = AccuracyTracker()
         self._pending: list[tuple[str, float, str | None]] = []
 
     @property
@@ -88,6 +91,11 @@ class RoomLearner:
     async def async_load(self) -> None:
         """Load the saved logs of the room's current sensors and, if still valid, its model."""
         data = await self._store.async_load()
+        if data.accuracy is not None:
+            try:
+                self.accuracy.restore_scores(data.accuracy)
+            except ValueError as err:
+                LOGGER.warning("Saved accuracy of %s is unusable (%s)", self.config.name, err)
         for entity_id in self.logs:
             if entity_id in data.sensors:
                 self.logs[entity_id] = data.sensors[entity_id]
@@ -179,7 +187,9 @@ class RoomLearner:
                 "training_seconds": self.training_seconds,
                 "params": self.model.as_dict(),
             }
-        return RoomData(sensors=dict(self.logs), model=model)
+        return RoomData(
+            sensors=dict(self.logs), model=model, accuracy=self.accuracy.scores_as_dict()
+        )
 
     def save_soon(self) -> None:
         """Save within a minute, and in any case when Home Assistant stops."""

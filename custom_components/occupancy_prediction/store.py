@@ -34,16 +34,19 @@ class RoomData:
     Attributes:
         sensors: entity id -> that sensor's evidence log.
         model: the room's saved model (opaque to the store), or None.
+        accuracy: the room's scored predictions (opaque to the store), or None.
     """
 
     sensors: dict[str, SensorLog] = field(default_factory=dict)
     model: dict[str, Any] | None = None
+    accuracy: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "sensors": {eid: log.as_dict() for eid, log in self.sensors.items()},
             "model": self.model,
+            "accuracy": self.accuracy,
         }
 
     @classmethod
@@ -56,11 +59,13 @@ class RoomData:
         if not isinstance(data, dict) or not isinstance(data.get("sensors"), dict):
             raise ValueError("room data has no 'sensors' mapping")
         model = data.get("model")
-        if model is not None and not isinstance(model, dict):
-            raise ValueError("room data 'model' is not a mapping")
+        accuracy = data.get("accuracy")
+        if any(part is not None and not isinstance(part, dict) for part in (model, accuracy)):
+            raise ValueError("room data 'model' or 'accuracy' is not a mapping")
         return cls(
             sensors={str(eid): SensorLog.from_dict(raw) for eid, raw in data["sensors"].items()},
             model=model,
+            accuracy=accuracy,
         )
 
 

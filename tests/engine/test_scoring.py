@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 
 import pytest
 
@@ -11,6 +12,7 @@ from custom_components.occupancy_prediction.engine.prediction import Prediction
 from custom_components.occupancy_prediction.engine.scoring import (
     AccuracyTracker,
     DegradationKind,
+    Score,
 )
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
@@ -113,3 +115,31 @@ def test_degradation_events() -> None:
     later = now + timedelta(days=8)
     tracker.advance(later)
     assert tracker.summary(later, 8 * 86400).samples == 0
+
+
+def test_scores_are_saved_and_restored() -> None:
+    tracker = AccuracyTracker()
+    tracker.scores.append(Score(2.0, 60.0, True, False))
+    tracker.scores.append(Score(1.0, 900.0, True, True))
+    tracker.brier.append((1.0, 15, 0.25))
+    data = json.loads(json.dumps(tracker.scores_as_dict()))
+    assert data == {
+        "scores": [[2.0, 60.0, True, False], [1.0, 900.0, True, True]],
+        "brier": [[1.0, 15, 0.25]],
+    }
+    restored = AccuracyTracker()
+    restored.restore_scores(data)
+    # Restored oldest first.
+    assert list(restored.scores) == [Score(1.0, 900.0, True, True), Score(2.0, 60.0, True, False)]
+    assert list(restored.brier) == [(1.0, 15, 0.25)]
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"scores": [[1, 2]], "brier": []}, {"scores": [], "brier": [["x", 1, 2]]}]
+)
+def test_malformed_saved_scores_change_nothing(data: dict[str, object]) -> None:
+    tracker = AccuracyTracker()
+    tracker.scores.append(Score(1.0, 1.0, True, True))
+    with pytest.raises(ValueError, match="malformed accuracy record"):
+        tracker.restore_scores(data)
+    assert list(tracker.scores) == [Score(1.0, 1.0, True, True)]

@@ -17,9 +17,11 @@ only with enough samples.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .occupancy import RoomState
 from .prediction import HORIZON_SECONDS, WITHIN_SECONDS, Prediction
@@ -190,6 +192,34 @@ class AccuracyTracker:
             self.scores.popleft()
         while self.brier and self.brier[0][0] < moment - WEEK_SECONDS:
             self.brier.popleft()
+
+    def scores_as_dict(self) -> dict[str, Any]:
+        """The scored history (last 7 days), JSON-ready, for saving across restarts.
+
+        Predictions still waiting for their outcome are not saved: after a
+        restart nobody knows when the room changed meanwhile.
+        """
+        return {
+            "scores": [[s.scored_at, s.error, s.within15, s.inside_interval] for s in self.scores],
+            "brier": [list(entry) for entry in self.brier],
+        }
+
+    def restore_scores(self, data: Mapping[str, Any]) -> None:
+        """Take back what :meth:`scores_as_dict` saved.
+
+        Raises:
+            ValueError: if ``data`` is malformed (nothing is changed then).
+        """
+        try:
+            scores = [
+                Score(float(at), float(error), bool(within), bool(inside))
+                for at, error, within, inside in data["scores"]
+            ]
+            brier = [(float(at), int(minutes), float(sq)) for at, minutes, sq in data["brier"]]
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"malformed accuracy record: {err!r}") from err
+        self.scores = deque(sorted(scores, key=lambda score: score.scored_at))
+        self.brier = deque(sorted(brier))
 
     def summary(self, now: datetime, window: float = DAY_SECONDS) -> AccuracySummary:
         """Rolling figures over the last ``window`` seconds (24 h; 7 days at most)."""
