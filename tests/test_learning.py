@@ -301,3 +301,25 @@ async def test_short_history_issue_closes_after_a_week(
     await hass.async_block_till_done()
     assert issues.async_get_issue(DOMAIN, "insufficient_history_bedroom_id") is None
     assert hass.states.get("sensor.occupancy_prediction_status").state == "ready"
+
+
+async def test_recorder_failure_does_not_stop_learning(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    presence(hass, "off")
+    with patch(
+        "custom_components.occupancy_prediction.room_learner.async_import_into_logs",
+        side_effect=RuntimeError("database is locked"),
+    ):
+        entry = bedroom_entry()
+        await setup_entry(hass, entry)
+    assert "Could not read the history of Bedroom from the recorder" in caplog.text
+    assert entry.runtime_data.history_loaded
+    # Live states are still learned from.
+    presence(hass, "on")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    assert [v for _, v in entry.runtime_data.learners["bedroom_id"].logs[BEDROOM].events()] == [
+        "off",
+        "on",
+    ]

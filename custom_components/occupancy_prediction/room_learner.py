@@ -139,10 +139,23 @@ class RoomLearner:
     async def async_import(self, earliest: datetime, end: datetime) -> int:
         """Fill the logs from the recorder up to ``end``, then apply live states seen meanwhile.
 
+        A recorder that fails is logged, not raised: the room then learns from
+        what it had stored and from live states (the missed window is not
+        retried).
+
         Returns:
             How many state changes the recorder added.
         """
-        added = await async_import_into_logs(self._hass, self.logs, earliest, end)
+        try:
+            added = await async_import_into_logs(self._hass, self.logs, earliest, end)
+        except Exception as err:  # noqa: BLE001 - a recorder failure must not stop learning
+            LOGGER.warning(
+                "Could not read the history of %s from the recorder (%s); "
+                "learning from stored and live states only",
+                self.config.name,
+                err,
+            )
+            added = 0
         for entity_id, timestamp, value in self._pending:
             if entity_id in self.logs:
                 self.logs[entity_id].record(timestamp, value)
