@@ -525,7 +525,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         end = self._started_at
         for room in self._rooms.values():
             await room.learner.async_import(end - timedelta(days=days), end)
-            await self._async_train(room)
+            # Published once below: predicting every room after each room's
+            # training cost the loop rooms x rooms predictions.
+            await self._async_train(room, publish=False)
         self.history_loaded = True
         self._sync_history_issues(dt_util.utcnow())
         self._publish()
@@ -538,7 +540,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             self.hass, self.async_retrain(), f"{DOMAIN} scheduled retrain"
         )
 
-    async def _async_train(self, room: _Room) -> None:
+    async def _async_train(self, room: _Room, publish: bool = True) -> None:
         """Refit a room from its logs in the executor; one training at a time."""
         retention = timedelta(days=int(self._option(CONF_RETENTION_DAYS)))
         async with self._train_lock:
@@ -550,4 +552,5 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 room.training_failed = True
             else:
                 room.training_failed = False
-        self._publish()
+        if publish:
+            self._publish()

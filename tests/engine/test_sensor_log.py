@@ -8,6 +8,11 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.occupancy_prediction.engine.episodes import (
+    SensorEvent,
+    episodes_from_transitions,
+    transitions_from_events,
+)
 from custom_components.occupancy_prediction.engine.occupancy import SensorKind
 from custom_components.occupancy_prediction.engine.sensor_log import SensorLog, replay_logs
 
@@ -196,3 +201,46 @@ def test_merge_equals_recording_the_new_events_in_time_order(
             recorded.record(T0 + offset, value)
     assert list(merged.events()) == list(recorded.events())
     assert merged.watermark == T0 + 3000
+
+
+def test_replay_logs_without_sensors_has_no_episodes() -> None:
+    episodes = replay_logs({"x": SensorLog()}, {}, 60, until=T0)
+    assert episodes == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.lists(
+        st.lists(
+            st.tuples(st.integers(0, 600), st.sampled_from(["on", "off", "unavailable", None])),
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    kinds=st.lists(st.sampled_from(list(SensorKind)), min_size=4, max_size=4),
+    delay=st.sampled_from([0, 30, 60.5]),
+)
+def test_replay_logs_equals_replaying_sensor_events(
+    changes: list[list[tuple[int, str | None]]], kinds: list[SensorKind], delay: float
+) -> None:
+    """The array replay gives what transitions_from_events gives on the logs' events.
+
+    Equal times across sensors (ties) keep the logs' order, as the stable sort does.
+    """
+    logs = {f"s{i}": SensorLog() for i in range(len(changes))}
+    for log, sensor_changes in zip(logs.values(), changes, strict=True):
+        for offset, value in sorted(sensor_changes, key=lambda change: change[0]):
+            log.record(T0 + offset, value)
+    logs["stray"] = SensorLog()
+    logs["stray"].record(T0 + 5, "on")
+    sensors = {entity_id: kinds[i] for i, entity_id in enumerate(logs) if entity_id != "stray"}
+    events = [
+        SensorEvent(timestamp, entity_id, value)
+        for entity_id, log in logs.items()
+        for timestamp, value in log.events()
+    ]
+    expected = episodes_from_transitions(
+        transitions_from_events(events, sensors, delay, until=T0 + 700)
+    )
+    assert replay_logs(logs, sensors, delay, until=T0 + 700) == expected

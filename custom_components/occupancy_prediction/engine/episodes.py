@@ -7,7 +7,7 @@ episodes too, so a gap in the evidence is explicit rather than silently joined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .occupancy import RoomOccupancy, RoomState, SensorKind, Transition
@@ -54,7 +54,7 @@ class SensorEvent:
     value: str | None
 
 
-def episodes_from_transitions(transitions: Sequence[Transition]) -> list[Episode]:
+def episodes_from_transitions(transitions: Iterable[Transition]) -> list[Episode]:
     """Cut a room's transitions (oldest first) into episodes.
 
     The last episode is open (``end`` None). Transitions that repeat the state
