@@ -31,7 +31,17 @@ changes per sensor per day), 60 days of recorder history. The benchmark
 A watchdog thread samples the event loop's stack during stalls and the table lists where
 the loop was blocked; the ticker also records the loop thread's own CPU time in each
 stall, and /proc's schedstat how long the loop thread waited for a CPU (on a busy machine
-stalls are longer than the code alone makes them).
+stalls are longer than the code alone makes them). ``gc.callbacks`` record every cyclic
+garbage collection (thread, generation, duration) and each listed stall says how much of
+it was a collection: a full (generation 2) collection walks every tracked object of the
+process with the GIL held, so it stalls the loop whichever thread triggers it; the table
+also times one ``gc.collect()`` after the measurement, what any full collection costs.
+
+For finding where stalls come from: ``--variant`` skips the import and/or the fits
+(``idle``: Home Assistant and the recorder alone), ``--gc-freeze`` calls ``gc.freeze()``
+before the setup (full collections then skip what existed before), ``--trace FILE``
+writes every stall and collection as JSON, and ``--reuse DIR`` prepares the database once
+into DIR and measures later runs on a fresh copy of it.
 
 The integration is not modified; timing hooks wrap its functions from outside.
 
@@ -89,7 +99,10 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
     async_test_home_assistant,
 )
 
-from custom_components.occupancy_prediction import coordinator as coordinator_module  # noqa: E402
+from custom_components.occupancy_prediction import (  # noqa: E402
+    coordinator as coordinator_module,
+    room_learner as room_learner_module,
+)
 from custom_components.occupancy_prediction.const import (  # noqa: E402
     CONF_AREA,
     CONF_DOOR_SENSORS,
@@ -424,6 +437,55 @@ def _where(frame: FrameType | None, state: str) -> str:
     return f"{' > '.join(outer)} .. {ours[0]}"
 
 
+class GcProbe:
+    """Records every cyclic garbage collection (``gc.callbacks``): when, how long, which generation.
+
+    A collection holds the GIL from start to end, so it stalls every other thread, the event
+    loop included, whichever thread triggered it.
+    """
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int, str]] = []  # start, seconds, gen, thread
+        self.heap_objects = 0  # objects the collector tracks, just before the setup
+        self.count_objects = False  # count the tracked objects at each full collection
+        self.full_sizes: list[int] = []
+        self.full_collect_s = 0.0  # gc.collect() timed after the measurement
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2 and self.count_objects:
+            self.full_sizes.append(len(gc.get_objects()))
+        now = time.perf_counter()
+        if phase == "start":
+            self._started = now
+        elif self._started is not None:
+            self.pauses.append(
+                (
+                    self._started,
+                    now - self._started,
+                    info["generation"],
+                    threading.current_thread().name,
+                )
+            )
+            self._started = None
+
+    def __enter__(self) -> GcProbe:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+    def longest(self, generation: int | None = None) -> float:
+        return max(
+            (s for _, s, g, _ in self.pauses if generation is None or g == generation), default=0.0
+        )
+
+    def overlapping(self, start: float, end: float) -> float:
+        """Seconds of collection between ``start`` and ``end`` (perf_counter)."""
+        return sum(max(0.0, min(end, t + s) - max(start, t)) for t, s, _, _ in self.pauses)
+
+
 @dataclass
 class Probe:
     """Timing hooks, the ticker and the stall watchdog's findings during the measured setup.
@@ -447,6 +509,7 @@ class Probe:
     max_stall_cpu_s: float = 0.0
     # (late, loop CPU seconds in it, seconds after the setup began, where)
     stalls: list[tuple[float, float, float, str]] = field(default_factory=list)
+    gc: GcProbe = field(default_factory=GcProbe)
     blocked: Counter[str] = field(default_factory=Counter)  # outer call -> seconds overdue
     _due: float = float("inf")
     _samples: list[str] = field(default_factory=list)
@@ -490,8 +553,37 @@ class Probe:
             looked = now
 
 
+VARIANTS = ("full", "no-import", "no-train", "idle")
+"""``--variant``: what of the integration's work runs. ``no-import`` skips the recorder import
+(the logs stay empty), ``no-train`` skips the fits (an empty model), ``idle`` skips both: the
+baseline of Home Assistant and the recorder with the integration set up but doing nothing."""
+
+
 @contextlib.contextmanager
-def instrument(probe: Probe) -> Iterator[None]:
+def _skip_work(variant: str) -> Iterator[None]:
+    """Patch the import and/or the fit out of the integration for a ``--variant`` run."""
+    orig_import = room_learner_module.async_import_into_logs
+    orig_fit = room_learner_module._fit
+
+    async def no_import(*_args: Any) -> int:
+        return 0
+
+    def no_fit(*args: Any) -> Any:
+        return orig_fit({}, {}, args[2], args[3], args[4])
+
+    if variant in ("no-import", "idle"):
+        room_learner_module.async_import_into_logs = no_import  # type: ignore[assignment]
+    if variant in ("no-train", "idle"):
+        room_learner_module._fit = no_fit
+    try:
+        yield
+    finally:
+        room_learner_module.async_import_into_logs = orig_import
+        room_learner_module._fit = orig_fit
+
+
+@contextlib.contextmanager
+def instrument(probe: Probe, variant: str = "full") -> Iterator[None]:
     """Wrap the integration's and the recorder's functions with timers (undone on exit)."""
     coordinator_cls = coordinator_module.OccupancyCoordinator
     orig_train = coordinator_cls._async_train
@@ -521,7 +613,8 @@ def instrument(probe: Probe) -> Iterator[None]:
     coordinator_cls._async_train = timed_train  # type: ignore[method-assign]
     recorder_history.get_significant_states = timed_query
     try:
-        yield
+        with _skip_work(variant):
+            yield
     finally:
         coordinator_cls._async_train = orig_train  # type: ignore[method-assign]
         recorder_history.get_significant_states = orig_query
@@ -589,8 +682,16 @@ async def _async_history_loaded(coordinator: Any) -> None:
         remove()
 
 
-async def async_measure(
-    workdir: Path, rooms: list[list[str]], days: int, settle: float, give_up_after: float
+async def async_measure(  # noqa: PLR0915 - one measured run, step by step
+    workdir: Path,
+    rooms: list[list[str]],
+    days: int,
+    settle: float,
+    give_up_after: float,
+    *,
+    variant: str = "full",
+    trace: bool = False,
+    gc_freeze: bool = False,
 ) -> Result:
     """Start Home Assistant on the prepared database and measure the hub's setup."""
     config_dir = workdir / "config"
@@ -621,9 +722,13 @@ async def async_measure(
         entry.add_to_hass(hass)
 
         probe = Probe()
+        probe.gc.count_objects = trace
+        if gc_freeze:
+            gc.freeze()  # an experiment: what stays of the stalls without full collections
         stop = asyncio.Event()
         gc.collect()
         rss_before = _proc_status_kb("VmRSS")
+        probe.gc.heap_objects = len(gc.get_objects())
         load_before = os.getloadavg()[0]
         cpu_wait_before = _thread_sched(threading.get_native_id())[1]
         sampler = None if _reset_peak_rss() else RssSampler()
@@ -638,7 +743,7 @@ async def async_measure(
         watchdog.start()
         ticker = asyncio.create_task(probe.ticker(stop))
         await asyncio.sleep(TICK * 2)  # the ticker is running
-        with instrument(probe):
+        with instrument(probe, variant), probe.gc:
             started = probe.started = time.perf_counter()
             assert await hass.config_entries.async_setup(entry.entry_id)
             async with asyncio.timeout(give_up_after):
@@ -650,6 +755,10 @@ async def async_measure(
             await asyncio.sleep(settle)
         stop.set()
         await ticker
+        # What one full collection costs in this process now, whoever would trigger it.
+        collect_started = time.perf_counter()
+        gc.collect()
+        probe.gc.full_collect_s = time.perf_counter() - collect_started
         cpu_wait = _thread_sched(threading.get_native_id())[1] - cpu_wait_before
         stop_watch.set()
         watchdog.join()
@@ -734,6 +843,23 @@ def _print_table(args: argparse.Namespace, changes: int, prep_s: float, res: Res
         ),
         (f"stalls > {STALL_REPORT_S * 1000:.0f} ms", f"{len(probe.stalls)}", ""),
         (
+            "garbage collections",
+            f"{len(probe.gc.pauses)}",
+            f"{sum(s for _, s, _, _ in probe.gc.pauses):.2f} s in all; each holds the GIL; "
+            f"{probe.gc.heap_objects:,} objects tracked before the setup",
+        ),
+        (
+            "  longest collection",
+            f"{probe.gc.longest() * 1000:.1f} ms",
+            f"{sum(1 for _, _, g, _ in probe.gc.pauses if g == 2)} full (gen 2), "
+            f"longest {probe.gc.longest(2) * 1000:.1f} ms",
+        ),
+        (
+            "  gc.collect() afterwards",
+            f"{probe.gc.full_collect_s * 1000:.1f} ms",
+            "what any full collection costs in this process",
+        ),
+        (
             "loop thread runnable, no CPU",
             f"{res.loop_cpu_wait_s:.2f} s",
             "in total (schedstat): the machine's own load",
@@ -755,10 +881,15 @@ def _print_table(args: argparse.Namespace, changes: int, prep_s: float, res: Res
     if probe.stalls:
         print(
             "\nlongest stalls: ms late, ms of loop-thread CPU in it, "
-            "when after the setup began, where the event loop was"
+            "ms of garbage collection in it, when after the setup began, where the event loop was"
         )
         for late, cpu, at, where in sorted(probe.stalls, reverse=True)[:8]:
-            print(f"  {late * 1000:8.1f}  {cpu * 1000:8.1f}  {at:+7.2f} s  {where}")
+            due = probe.started + at
+            in_gc = probe.gc.overlapping(due, due + late)
+            print(
+                f"  {late * 1000:8.1f}  {cpu * 1000:8.1f}  {in_gc * 1000:8.1f}"
+                f"  {at:+7.2f} s  {where}"
+            )
     if probe.blocked:
         print(
             f"\nevent loop blocked (beyond {STALL_SAMPLE_S * 1000:.0f} ms per stall), "
@@ -788,6 +919,32 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(the integration saves its stores a minute after the import)",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many s")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="prepare the database into DIR once and keep it; later runs with the same DIR "
+        "skip the preparation (for repeated measurements; the history then ends earlier)",
+    )
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="full",
+        help="skip parts of the integration's work, to see what the stalls come from "
+        "(idle: neither the import nor the fits)",
+    )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="write every stall and garbage collection (seconds after the setup) as JSON",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="experiment: gc.freeze() just before the setup, so full collections skip "
+        "everything Home Assistant allocated until then",
+    )
     parser.add_argument("--prepare-into", type=Path, help=argparse.SUPPRESS)  # child process
     return parser.parse_args(argv)
 
@@ -804,7 +961,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"state_changes": changes}))
         return 0
 
-    workdir = Path(tempfile.mkdtemp(prefix="history_load_"))
+    reused = args.reuse is not None and (args.reuse / "state_changes.json").exists()
+    if args.reuse is not None:
+        args.reuse.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    workdir = (
+        args.reuse / "pristine"
+        if args.reuse is not None
+        else Path(tempfile.mkdtemp(prefix="history_load_"))
+    )
     try:
         print(
             f"Preparing {args.rooms} rooms x {args.sensors} sensors x {args.days} days "
@@ -812,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         prep_started = time.perf_counter()
-        child = subprocess.run(
+        child = reused or subprocess.run(
             [
                 sys.executable,
                 __file__,
@@ -827,12 +992,35 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             text=True,
         )
-        changes = int(json.loads(child.stdout.strip().splitlines()[-1])["state_changes"])
+        if reused:
+            saved = (args.reuse / "state_changes.json").read_text(encoding="utf-8")
+            changes = int(json.loads(saved)["state_changes"])
+        else:
+            output = child.stdout.strip().splitlines()[-1]  # type: ignore[union-attr]
+            changes = int(json.loads(output)["state_changes"])
+            if args.reuse is not None:
+                (args.reuse / "state_changes.json").write_text(output, encoding="utf-8")
+        if args.reuse is not None:
+            # Measure on a copy, so the next run starts from the same database and stores.
+            shutil.rmtree(args.reuse / "run", ignore_errors=True)
+            shutil.copytree(workdir, args.reuse / "run")
+            workdir = args.reuse / "run"
         prep_s = time.perf_counter() - prep_started
         print(f"  {changes:,} state changes written in {prep_s:.1f} s; measuring ...", flush=True)
 
         rooms = sensor_ids(args.rooms, args.sensors)
-        result = asyncio.run(async_measure(workdir, rooms, args.days, args.settle, args.timeout))
+        result = asyncio.run(
+            async_measure(
+                workdir,
+                rooms,
+                args.days,
+                args.settle,
+                args.timeout,
+                variant=args.variant,
+                trace=args.trace is not None,
+                gc_freeze=args.gc_freeze,
+            )
+        )
     except subprocess.CalledProcessError as err:
         print(err.stderr, file=sys.stderr)
         raise
@@ -843,6 +1031,33 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     _print_table(args, changes, prep_s, result)
+    if args.trace is not None:
+        probe = result.probe
+        args.trace.write_text(
+            json.dumps(
+                {
+                    "loaded_at": probe.loaded_at - probe.started,
+                    "stalls": [
+                        {
+                            "at": at,
+                            "late": late,
+                            "cpu": cpu,
+                            "where": where,
+                            "gc": probe.gc.overlapping(
+                                probe.started + at, probe.started + at + late
+                            ),
+                        }
+                        for late, cpu, at, where in probe.stalls
+                    ],
+                    "gc": [
+                        {"at": t - probe.started, "s": sec, "gen": gen, "thread": name}
+                        for t, sec, gen, name in probe.gc.pauses
+                    ],
+                    "full_collection_sizes": probe.gc.full_sizes,
+                }
+            ),
+            encoding="utf-8",
+        )
     if args.json is not None:
         args.json.write_text(
             json.dumps(
