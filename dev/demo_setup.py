@@ -27,6 +27,8 @@ DEV_NAME = "Developer"
 DEV_USERNAME = "dev"
 DEV_PASSWORD = "dev-password"
 DASHBOARD_URL = "occupancy-demo"
+DASHBOARD_VIEW = "rooms"
+CARD_TYPE = "custom:occupancy-prediction-card"
 ROOM_ENTITY_KEYS = (
     "occupancy",
     "next_transition",
@@ -115,8 +117,9 @@ async def room_entities(client: HaClient) -> list[RoomEntities]:
 
 
 def dashboard_config(title: str, rooms: list[RoomEntities]) -> dict[str, Any]:
-    """A dashboard with one entities card per room and the hub status."""
+    """The integration's own card, then one entities card per room and the hub status."""
     cards: list[dict[str, Any]] = [
+        {"type": CARD_TYPE, "title": "Occupancy prediction"},
         {
             "type": "markdown",
             "content": f"**{title}**\n\nReplayed live into this Home Assistant by "
@@ -134,7 +137,7 @@ def dashboard_config(title: str, rooms: list[RoomEntities]) -> dict[str, Any]:
         cards.append({"type": "entities", "title": room.name, "entities": entities})
     return {
         "title": "Occupancy demo",
-        "views": [{"title": "Rooms", "path": "rooms", "cards": cards}],
+        "views": [{"title": "Rooms", "path": DASHBOARD_VIEW, "cards": cards}],
     }
 
 

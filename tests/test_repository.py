@@ -6,6 +6,7 @@ import ast
 import json
 from pathlib import Path
 import struct
+from typing import Any
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "custom_components" / "occupancy_prediction"
@@ -124,3 +125,132 @@ def test_services_yaml_matches_the_registered_services_and_translations() -> Non
             "acknowledge_alert",
         }
     )
+
+
+def strings() -> dict[str, Any]:
+    return json.loads((PACKAGE / "translations" / "en.json").read_text())
+
+
+def module(name: str) -> ast.Module:
+    return ast.parse((PACKAGE / f"{name}.py").read_text())
+
+
+def keyword_constants(tree: ast.AST, keyword: str) -> set[str]:
+    """String constants passed as ``keyword=...`` to any call in ``tree``."""
+    return {
+        kw.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == keyword
+        and isinstance(kw.value, ast.Constant)
+        and isinstance(kw.value.value, str)
+    }
+
+
+def test_every_entity_translation_key_is_translated() -> None:
+    """``translation_key="..."`` descriptions and the keys given to the base entities."""
+    used: dict[str, set[str]] = {}
+    for platform in ("sensor", "binary_sensor"):
+        tree = module(platform)
+        keys = keyword_constants(tree, "translation_key")
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "__init__"
+                and node.args
+                and isinstance(node.args[-1], ast.Constant)
+            ):
+                keys.add(node.args[-1].value)
+        used[platform] = keys
+    entity = strings()["entity"]
+    assert used["binary_sensor"] == {"occupancy"}
+    assert used["sensor"] >= {"next_transition", "status"}
+    for platform, keys in used.items():
+        assert keys <= set(entity[platform]), platform
+
+
+def test_every_issue_and_exception_key_is_translated() -> None:
+    from custom_components.occupancy_prediction.alerts import AlertKind  # noqa: PLC0415
+    from custom_components.occupancy_prediction.repairs import (  # noqa: PLC0415
+        ISSUE_MISSING_ENTITY,
+    )
+
+    issues = {ISSUE_MISSING_ENTITY} | {f"alert_{kind.value}" for kind in AlertKind}
+    for node in ast.walk(module("coordinator")):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "async_set_warning_issue"
+            and isinstance(node.args[2], ast.Constant)
+        ):
+            issues.add(node.args[2].value)
+    assert "sensor_unavailable" in issues
+    assert issues <= set(strings()["issues"])
+
+    exceptions: set[str] = set()
+    for path in PACKAGE.glob("*.py"):
+        if path.stem in {"repairs", "alerts", "sensor", "binary_sensor"}:
+            continue  # their translation keys are issues and entities
+        exceptions |= keyword_constants(ast.parse(path.read_text()), "translation_key")
+    assert exceptions >= {"not_loaded", "room_not_found", "alert_not_found"}
+    assert exceptions <= set(strings()["exceptions"])
+
+
+def test_every_flow_step_and_abort_reason_is_translated() -> None:
+    sections = {
+        "ConfigFlow": strings()["config"],
+        "OptionsFlow": strings()["options"],
+        "ConfigSubentryFlow": strings()["config_subentries"]["room"],
+    }
+    seen = set()
+    for node in ast.walk(module("config_flow")):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = {base.id for base in node.bases if isinstance(base, ast.Name)}
+        for base in bases & set(sections):
+            seen.add(base)
+            section = sections[base]
+            steps = {
+                item.name.removeprefix("async_step_")
+                for item in node.body
+                if isinstance(item, ast.AsyncFunctionDef) and item.name.startswith("async_step_")
+            }
+            assert steps <= set(section["step"]), base
+            assert keyword_constants(node, "reason") <= set(section.get("abort", {})), base
+    assert seen == set(sections)
+
+
+def test_card_is_shipped_inside_the_integration_and_documented() -> None:
+    from custom_components.occupancy_prediction import CARD_FILE, CARD_URL  # noqa: PLC0415
+
+    assert CARD_FILE.is_file()
+    assert CARD_FILE.is_relative_to(PACKAGE)  # HACS downloads only this folder
+    assert CARD_URL.endswith("/" + CARD_FILE.name)
+    source = CARD_FILE.read_text()
+    # Dependency-free: no bare or remote imports.
+    assert "import " not in "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("*", "/"))
+    ).replace("import()", "")
+    assert "#the-lovelace-card" in source
+    readme = (ROOT / "README.md").read_text()
+    assert "## The Lovelace card" in readme
+    assert "custom:occupancy-prediction-card" in readme
+    assert png_size(ROOT / "docs" / "images" / "card.png")[0] <= 800
+    assert (ROOT / "docs" / "images" / "card.png").stat().st_size < 150_000
+
+
+def test_manifest_version_is_a_version() -> None:
+    from awesomeversion import AwesomeVersion, AwesomeVersionStrategy  # noqa: PLC0415
+
+    version = AwesomeVersion(json.loads((PACKAGE / "manifest.json").read_text())["version"])
+    assert version.valid
+    assert version.strategy is not AwesomeVersionStrategy.UNKNOWN
+
+
+def test_validation_workflows() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "validate.yml").read_text()
+    assert "hacs/action@" in workflow
+    assert "category: integration" in workflow
+    assert "home-assistant/actions/hassfest@" in workflow

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from homeassistant.components.frontend import add_extra_js_url
+from homeassistant.components.http.server import StaticPathConfig
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.loader import async_get_integration
 
 from .const import DOMAIN
 from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
@@ -17,12 +22,30 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
+CARD_FILE = Path(__file__).parent / "frontend" / "occupancy-prediction-card.js"
+CARD_URL = f"/{DOMAIN}/occupancy-prediction-card.js"
+
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the websocket commands once per run (they survive entry reloads)."""
+    """Register the websocket commands and the card once per run (they survive reloads)."""
     await async_setup_websocket_api(hass)
     async_setup_services(hass)
+    await async_setup_card(hass)
     return True
+
+
+async def async_setup_card(hass: HomeAssistant) -> None:
+    """Serve the Lovelace card and load it on every frontend page.
+
+    Static routes cannot be removed, so this runs once, from ``async_setup``.
+    ``?v=<version>`` busts the browser cache when the integration is updated.
+    """
+    integration = await async_get_integration(hass, DOMAIN)
+    await hass.http.async_register_static_paths(
+        [StaticPathConfig(CARD_URL, str(CARD_FILE), cache_headers=True)]
+    )
+    if "frontend" in hass.config.components:
+        add_extra_js_url(hass, f"{CARD_URL}?v={integration.version}")
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OccupancyConfigEntry) -> bool:

@@ -20,6 +20,7 @@ from dev.demo_config import (
     write_config,
     write_marker,
 )
+from dev.demo_setup import CARD_TYPE, DASHBOARD_VIEW, RoomEntities, dashboard_config
 from dev.household import place
 
 
@@ -53,3 +54,16 @@ def test_write_config(tmp_path: Path) -> None:
     assert read_token(config_dir) is None
     save_token(config_dir, "abc")
     assert read_token(config_dir) == "abc"
+
+
+def test_demo_dashboard_starts_with_the_integrations_card() -> None:
+    rooms = [RoomEntities("Kitchen", {"occupancy": "binary_sensor.kitchen_occupancy"})]
+    view = dashboard_config("Demo", rooms)["views"][0]
+    assert view["path"] == DASHBOARD_VIEW
+    assert view["cards"][0] == {"type": CARD_TYPE, "title": "Occupancy prediction"}
+    assert CARD_TYPE == "custom:occupancy-prediction-card"
+    assert {
+        "type": "entities",
+        "title": "Kitchen",
+        "entities": ["binary_sensor.kitchen_occupancy"],
+    } in view["cards"]
