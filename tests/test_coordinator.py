@@ -78,7 +78,10 @@ async def test_predictions_learned_from_history(
     freezer.move_to(now)
     await setup_entry(hass, bedroom_entry())
 
-    assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+    occupancy = hass.states.get("binary_sensor.bedroom_occupancy")
+    assert occupancy.state == "off"
+    # Vacant since 08:00 by the recorder's history, not since the set-up at 08:20.
+    assert occupancy.attributes["since"] == "2026-05-07T08:00:00+00:00"
     next_transition = hass.states.get("sensor.bedroom_next_transition")
     assert next_transition.state == "2026-05-07T08:52:30+00:00"
     assert next_transition.attributes["transition_type"] == "occupied"

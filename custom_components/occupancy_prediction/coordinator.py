@@ -305,7 +305,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                     if model is not None
                     else InsufficientHistory(episodes=0, needed=MIN_EPISODES)
                 )
-            since = room.tracker.since
+            since = self._since(room)
             rooms[room_id] = RoomSnapshot(
                 state=state,
                 since=None
@@ -343,6 +343,24 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         """When a room was last fitted from scratch (aware UTC), None if never."""
         times = [r.learner.trained_at for r in self._rooms.values() if r.learner.trained_at]
         return max(times, default=None)
+
+    def _since(self, room: _Room) -> float | None:
+        """When the room entered its state: from its logs if nothing changed since start-up.
+
+        The live tracker starts at start-up, so after a restart it would say
+        "since the restart"; the logs' replay knows when the episode began.
+        """
+        since = room.tracker.since
+        episode = room.learner.current_episode
+        if (
+            since is not None
+            and since == self._started_at.timestamp()
+            and episode is not None
+            and episode.state is room.tracker.state
+            and episode.end is None
+        ):
+            return min(since, episode.start)
+        return since
 
     def history_days(self, room_id: str, now: datetime) -> float:
         """Days of evidence kept for a room (0 when none)."""

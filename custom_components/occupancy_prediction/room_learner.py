@@ -34,11 +34,16 @@ def _fit(
     vacancy_delay: float,
     until: float,
     time_zone: tzinfo,
-) -> HourlyMedianModel:
-    """Replay the logs and fit a fresh model (runs in a worker thread)."""
+) -> tuple[HourlyMedianModel, Episode | None]:
+    """Replay the logs and fit a fresh model (runs in a worker thread).
+
+    Returns:
+        The model and the episode still going on at ``until`` (None if none).
+    """
+    episodes = replay_logs(logs, sensors, vacancy_delay, until)
     model = HourlyMedianModel(time_zone)
-    model.fit(replay_logs(logs, sensors, vacancy_delay, until))
-    return model
+    model.fit(episodes)
+    return model, episodes[-1] if episodes else None
 
 
 class RoomLearner:
@@ -56,6 +61,8 @@ class RoomLearner:
         training_seconds: how long that took, in seconds.
         imported: whether the recorder's history has been imported.
         accuracy: the live scoring of the room's predictions (saved with it).
+        current_episode: the episode going on at the last full training, as
+            the logs tell it (it may have begun long before a restart).
     """
 
     def __init__(
@@ -77,6 +84,7 @@ class RoomLearner:
         self.training_seconds: float | None = None
         self.imported = False
         self.accuracy = AccuracyTracker()
+        self.current_episode: Episode | None = None
         self._pending: list[tuple[str, float, str | None]] = []
 
     @property
@@ -173,7 +181,7 @@ class RoomLearner:
         logs = {entity_id: log.copy() for entity_id, log in self.logs.items()}
         now = dt_util.utcnow()
         started = time.perf_counter()
-        self.model = await self._hass.async_add_executor_job(
+        self.model, self.current_episode = await self._hass.async_add_executor_job(
             _fit, logs, dict(self._sensors), self.config.vacancy_delay, now.timestamp(), self._tz
         )
         self.training_seconds = time.perf_counter() - started
