@@ -590,13 +590,13 @@ def instrument(probe: Probe, variant: str = "full") -> Iterator[None]:
     orig_query = recorder_history.get_significant_states
 
     @functools.wraps(orig_train)
-    async def timed_train(self: Any, room: Any) -> None:
+    async def timed_train(self: Any, room: Any, **kwargs: Any) -> None:
         if self.history_loaded:
-            await orig_train(self, room)
+            await orig_train(self, room, **kwargs)
             return
         started = time.perf_counter()
         try:
-            await orig_train(self, room)
+            await orig_train(self, room, **kwargs)
         finally:
             probe.train_s += time.perf_counter() - started
             probe.trainings += 1
