@@ -33,7 +33,7 @@ from .distribution import RemainingTime, prediction_from
 from .episodes import Episode
 from .hazard import STEP_SECONDS, HazardModel
 from .hourly_median import HourlyMedianModel
-from .occupancy import RoomState
+from .occupancy import NEXT_STATE, RoomState
 from .prediction import HORIZON_SECONDS, Contribution, InsufficientHistory, Prediction
 from .residual_life import ResidualLifeModel
 from .timeutil import from_timestamp, to_timestamp
@@ -43,7 +43,7 @@ FORGETTING = 0.99
 FLOOR = 0.01
 MIN_EPISODES = 3
 
-_NEXT = {RoomState.OCCUPIED: RoomState.VACANT, RoomState.VACANT: RoomState.OCCUPIED}
+_NEXT = NEXT_STATE
 _STEPS = int(HORIZON_SECONDS / STEP_SECONDS)
 
 

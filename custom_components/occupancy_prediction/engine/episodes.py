@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .occupancy import RoomOccupancy, RoomState, SensorKind, Transition
+from .occupancy import KNOWN_STATES, RoomOccupancy, RoomState, SensorKind, Transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +41,7 @@ class Episode:
         Only such episodes have a known duration; one that ended in ``unknown``
         is censored.
         """
-        known = (RoomState.OCCUPIED, RoomState.VACANT)
-        return self.state in known and self.next_state in known
+        return self.state in KNOWN_STATES and self.next_state in KNOWN_STATES
 
 
 @dataclass(frozen=True, slots=True)

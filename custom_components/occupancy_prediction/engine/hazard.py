@@ -39,7 +39,7 @@ import numpy as np
 from .clock import local_hour, local_weekend
 from .distribution import FORECAST_MINUTES, RemainingTime, prediction_from
 from .episodes import Episode
-from .occupancy import RoomState
+from .occupancy import KNOWN_STATES, NEXT_STATE, RoomState
 from .prediction import HORIZON_SECONDS, InsufficientHistory, Prediction
 from .timeutil import to_timestamp
 
@@ -59,8 +59,8 @@ RIDGE_INTERACTION = 3.0
 RIDGE_MAIN = 0.01
 NEWTON_ITERATIONS = 30
 
-_STATES = (RoomState.OCCUPIED, RoomState.VACANT)
-_NEXT = {RoomState.OCCUPIED: RoomState.VACANT, RoomState.VACANT: RoomState.OCCUPIED}
+_STATES = KNOWN_STATES
+_NEXT = NEXT_STATE
 _EDGES = np.asarray(ELAPSED_EDGES_MINUTES, dtype=float) * 60.0
 _N_ELAPSED = len(ELAPSED_EDGES_MINUTES)
 _N_BLOCK = 6

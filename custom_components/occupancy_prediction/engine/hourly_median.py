@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .episodes import Episode
-from .occupancy import RoomState
+from .occupancy import KNOWN_STATES, NEXT_STATE, RoomState
 from .prediction import HORIZON_SECONDS, WITHIN_SECONDS, InsufficientHistory, Prediction
 from .timeutil import from_timestamp, to_timestamp
 
@@ -30,8 +30,8 @@ MIN_EPISODES = 3
 MIN_BUCKET_EPISODES = 2
 MODEL_NAME = "hourly_median"
 
-_STATES = (RoomState.OCCUPIED, RoomState.VACANT)
-_NEXT = {RoomState.OCCUPIED: RoomState.VACANT, RoomState.VACANT: RoomState.OCCUPIED}
+_STATES = KNOWN_STATES
+_NEXT = NEXT_STATE
 
 
 class HourlyMedianModel:

@@ -53,6 +53,13 @@ class RoomState(StrEnum):
     UNKNOWN = "unknown"
 
 
+KNOWN_STATES = (RoomState.OCCUPIED, RoomState.VACANT)
+"""The states a room can predictably change between."""
+
+NEXT_STATE = {RoomState.OCCUPIED: RoomState.VACANT, RoomState.VACANT: RoomState.OCCUPIED}
+"""The state a room in a known state enters next."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A change of a room's state.

@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .occupancy import RoomState
+from .occupancy import KNOWN_STATES, RoomState
 from .prediction import HORIZON_SECONDS, WITHIN_SECONDS, Prediction
 from .timeutil import to_timestamp
 
@@ -33,7 +33,7 @@ WEEK_SECONDS = 7 * DAY_SECONDS
 COVERAGE_RANGE = (0.70, 0.90)
 MIN_SAMPLES = 30
 
-_KNOWN = (RoomState.OCCUPIED, RoomState.VACANT)
+_KNOWN = KNOWN_STATES
 
 
 @dataclass(frozen=True, slots=True)
