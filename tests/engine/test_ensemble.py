@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 import math
 
 import numpy as np
@@ -132,3 +133,57 @@ def test_crps_weights() -> None:
     assert model.scores == pytest.approx(
         {"hazard": 0.0, "hourly_median": -1.0, "residual_life": -1.0}
     )
+
+
+def test_incremental_learning_feeds_every_member() -> None:
+    """learn() adds to B1, B2 and the hazard counts; a hazard refit then matches a full fit."""
+    history = daily_hour(10)
+    full = EnsembleModel(UTC)
+    full.fit(history)
+    learnt = EnsembleModel(UTC)
+    learnt.fit(history[:-4])
+    for episode in history[-4:]:
+        learnt.learn(episode)
+    assert learnt.episode_counts == full.episode_counts == {OCC: 10, VAC: 9}
+    learnt.hazard.refit()
+    now = T0 + timedelta(days=10, hours=9)
+    assert learnt.predict(OCC, now, now) == full.predict(OCC, now, now)
+
+
+def test_saved_and_restored_with_its_weights() -> None:
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(14))
+    now = T0 + timedelta(days=14, hours=9, minutes=10)
+    _, members = model.predict_with_members(OCC, now - timedelta(minutes=10), now)
+    model.observe(members, 3000.0)
+    assert len(set(model.weights.values())) > 1
+    data = json.loads(json.dumps(model.to_dict()))
+    restored = EnsembleModel.from_dict(UTC, data)
+    assert restored.scores == model.scores
+    assert restored.weights == model.weights
+    since = now - timedelta(minutes=10)
+    assert restored.predict(OCC, since, now) == model.predict(OCC, since, now)
+    assert restored.predict(VAC, since, now) == model.predict(VAC, since, now)
+    assert restored.episode_counts == model.episode_counts
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"version": 2}, "version"),
+        ({"scores": {"hazard": 0.0}}, "members"),
+        ({"scores": {"hazard": math.nan, "hourly_median": 0.0, "residual_life": 0.0}}, "members"),
+        ({"hazard": {"version": 1}}, "malformed"),
+        ({"hourly_median": None}, "malformed"),
+        ({"residual_life": {"occupied": []}}, "malformed"),
+        ({"forgetting": "often"}, "could not convert"),
+    ],
+)
+def test_malformed_saved_ensemble_is_refused(change: dict[str, object], match: str) -> None:
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(4))
+    data = {**json.loads(json.dumps(model.to_dict())), **change}
+    with pytest.raises(ValueError, match=match):
+        EnsembleModel.from_dict(UTC, data)
+    with pytest.raises(ValueError, match="malformed"):
+        EnsembleModel.from_dict(UTC, {})

@@ -16,6 +16,7 @@ from custom_components.occupancy_prediction.engine.hazard import (
     HazardModel,
     elapsed_bin,
     fit_hazard_table,
+    fit_tables,
 )
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
@@ -259,3 +260,29 @@ def test_saved_and_restored_without_refit() -> None:
     bad = {**data, "counts": {"occupied": {"events": [], "exposure": [], "completed": 0}}}
     with pytest.raises(ValueError, match="shape"):
         HazardModel.from_dict(UTC, bad)
+
+
+def test_tables_fitted_from_a_snapshot_while_the_model_learns_on() -> None:
+    """fit_tables on a snapshot (as in a worker thread) equals refit; later learning waits."""
+    history = daily_hour(8)
+    model = HazardModel(UTC)
+    model.fit(history[:-2])
+    for episode in history[-2:]:
+        model.learn(episode)
+    snapshot = model.counts_snapshot()
+    model.learn(daily_hour(9)[-1])  # learned while the tables are being fitted
+    model.use_tables(fit_tables(snapshot))
+    full = HazardModel(UTC)
+    full.fit(history)
+    now = T0 + timedelta(days=8, hours=9)
+    assert model.predict(OCC, now, now) == full.predict(OCC, now, now)
+    assert model.episode_counts == full.episode_counts
+    # The episode learned meanwhile is in the counts and enters at the next refit.
+    model.refit()
+    assert model.episode_counts[OCC] == 9
+    # A state with too few episodes gets no table; its count is still reported.
+    sparse = HazardModel(UTC)
+    sparse.fit(history[:3])  # 2 occupied, 1 vacant
+    sparse.use_tables(fit_tables(sparse.counts_snapshot()))
+    assert sparse.episode_counts == {OCC: 2, VAC: 1}
+    assert isinstance(sparse.predict(OCC, now, now), InsufficientHistory)

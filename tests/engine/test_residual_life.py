@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 
 import pytest
 
@@ -80,3 +81,21 @@ def test_naive_datetimes_raise() -> None:
     model = ResidualLifeModel()
     with pytest.raises(ValueError, match="naive"):
         model.predict(OCC, datetime(2026, 5, 4), T0)
+
+
+def test_saved_and_restored() -> None:
+    model = ResidualLifeModel()
+    model.fit(occupied_for([30, 10, 20]))
+    data = json.loads(json.dumps(model.to_dict()))
+    assert data == {"occupied": [600.0, 1200.0, 1800.0], "vacant": [600.0, 600.0, 600.0]}
+    restored = ResidualLifeModel.from_dict(data)
+    now = T0 + timedelta(minutes=5)
+    assert restored.predict(OCC, T0, now) == model.predict(OCC, T0, now)
+    assert restored.episode_counts == model.episode_counts
+    for bad in ({"occupied": [600.0]}, [1, 2]):
+        with pytest.raises(ValueError, match="malformed"):
+            ResidualLifeModel.from_dict(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bad durations"):
+        ResidualLifeModel.from_dict({"occupied": [-1.0], "vacant": []})
+    with pytest.raises(ValueError, match="could not convert"):
+        ResidualLifeModel.from_dict({"occupied": ["x"], "vacant": []})

@@ -18,6 +18,10 @@ happened; Good, "Rational decisions", JRSS B 14, 1952). A scored prediction
 updates them via :meth:`EnsembleModel.observe`: cheap, so it runs on the event
 loop. The occupancy forecast is the hazard model's (the only member that
 gives one).
+
+The whole ensemble (members and weights) is saved with :meth:`EnsembleModel.to_dict`
+and restored with :meth:`EnsembleModel.from_dict` without refitting, so a restored
+ensemble predicts exactly what the saved one did.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 import math
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +44,9 @@ from .residual_life import ResidualLifeModel
 from .timeutil import from_timestamp, to_timestamp
 
 MODEL_NAME = "ensemble"
+STORAGE_VERSION = 1
+MEMBERS = ("hazard", "hourly_median", "residual_life")
+"""The members' names, as in ``scores``, ``weights`` and the contributions."""
 FORGETTING = 0.99
 FLOOR = 0.01
 MIN_EPISODES = 3
@@ -120,13 +128,70 @@ class EnsembleModel:
         self.hazard = HazardModel(time_zone)
         self.hourly = HourlyMedianModel(time_zone)
         self.residual = ResidualLifeModel()
-        self.scores: dict[str, float] = {"hazard": 0.0, "hourly_median": 0.0, "residual_life": 0.0}
+        self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
 
     def fit(self, episodes: Sequence[Episode]) -> None:
         """Refit every member (the weights are kept)."""
         self.hazard.fit(episodes)
         self.hourly.fit(episodes)
         self.residual.fit(episodes)
+
+    def learn(self, episode: Episode) -> None:
+        """Add one finished episode to every member (incremental, well under 1 ms).
+
+        B1 and B2 predict from it at once; the hazard model only adds it to
+        its counts: its tables change at the next :meth:`HazardModel.refit`
+        (or :func:`.hazard.fit_tables` + :meth:`HazardModel.use_tables`),
+        which the caller runs in an executor.
+        """
+        self.hazard.learn(episode)
+        self.hourly.learn(episode)
+        self.residual.learn(episode)
+
+    @property
+    def episode_counts(self) -> dict[RoomState, int]:
+        """Completed episodes learned per state (including those not yet in the hazard tables)."""
+        return self.residual.episode_counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """Members and weights, JSON-ready (for the room's store)."""
+        return {
+            "version": STORAGE_VERSION,
+            "forgetting": self._forgetting,
+            "crps_scale": self._crps_scale,
+            "scores": dict(self.scores),
+            "hazard": self.hazard.to_dict(),
+            "hourly_median": self.hourly.as_dict(),
+            "residual_life": self.residual.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, time_zone: tzinfo, data: Mapping[str, Any]) -> EnsembleModel:
+        """Restore an ensemble saved by :meth:`to_dict`, without refitting.
+
+        Raises:
+            ValueError: for data of another version, another set of members,
+                non-finite scores or malformed member data.
+        """
+        try:
+            if data["version"] != STORAGE_VERSION:
+                raise ValueError(f"unsupported ensemble data version {data['version']!r}")
+            scores = {str(name): float(value) for name, value in data["scores"].items()}
+            if set(scores) != set(MEMBERS) or not all(map(math.isfinite, scores.values())):
+                raise ValueError(f"ensemble scores do not match the members: {scores!r}")
+            crps_scale = data["crps_scale"]
+            model = cls(
+                time_zone,
+                forgetting=float(data["forgetting"]),
+                crps_scale=None if crps_scale is None else float(crps_scale),
+            )
+            model.hazard = HazardModel.from_dict(time_zone, data["hazard"])
+            model.hourly = HourlyMedianModel.from_dict(time_zone, data["hourly_median"])
+            model.residual = ResidualLifeModel.from_dict(data["residual_life"])
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed ensemble model: {err!r}") from err
+        model.scores = {name: scores[name] for name in MEMBERS}
+        return model
 
     @property
     def weights(self) -> dict[str, float]:

@@ -176,6 +176,31 @@ def fit_hazard_table(
     return _logistic(eta).reshape(events.shape)
 
 
+type HazardCounts = dict[RoomState, tuple[np.ndarray, np.ndarray, int]]
+"""Per state: events and exposure per cell ``[elapsed bin, hour, weekend]``, completed episodes."""
+
+
+def fit_tables(
+    counts: Mapping[RoomState, tuple[np.ndarray, np.ndarray, int]],
+) -> dict[RoomState, tuple[np.ndarray, int]]:
+    """Fit the hazard table of every state with at least ``MIN_EPISODES`` completed episodes.
+
+    Pure (it only reads ``counts``), so it can run in a worker thread on a
+    :meth:`HazardModel.counts_snapshot` while the model keeps learning.
+
+    Returns:
+        State -> (fitted table, completed episodes it was fitted on).
+    """
+    fitted: dict[RoomState, tuple[np.ndarray, int]] = {}
+    for state in _STATES:
+        if state not in counts:
+            continue
+        events, exposure, completed = counts[state]
+        if completed >= MIN_EPISODES:
+            fitted[state] = (fit_hazard_table(events, exposure), completed)
+    return fitted
+
+
 def _logistic(eta: np.ndarray) -> np.ndarray:
     value: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(eta, -30.0, 30.0)))
     return value
@@ -265,15 +290,31 @@ class HazardModel:
 
     def refit(self) -> None:
         """Fit the hazard tables to the counts gathered by :meth:`fit` and :meth:`learn`."""
-        self._hazards = {}
+        self.use_tables(fit_tables(self.counts_snapshot()))
+
+    def counts_snapshot(self) -> HazardCounts:
+        """The counts gathered so far, for :func:`fit_tables` in another thread.
+
+        :meth:`learn` and :meth:`fit` replace the arrays rather than change
+        them in place, so the snapshot stays valid while the model learns on.
+        """
+        return dict(self._counts)
+
+    def use_tables(self, fitted: Mapping[RoomState, tuple[np.ndarray, int]]) -> None:
+        """Predict from tables fitted by :func:`fit_tables` (replaces all at once).
+
+        The counts are kept as they are: episodes learned since the snapshot
+        was taken enter the tables at the next refit.
+        """
+        self._hazards = {
+            state: _StateHazard(table, completed) for state, (table, completed) in fitted.items()
+        }
         self._memo = None
         for state in _STATES:
-            events, exposure, completed = self._counts.get(
-                state, (np.zeros((_N_ELAPSED, 24, 2)), np.zeros((_N_ELAPSED, 24, 2)), 0)
-            )
-            self.episode_counts[state] = completed
-            if completed >= MIN_EPISODES:
-                self._hazards[state] = _StateHazard(fit_hazard_table(events, exposure), completed)
+            if state in fitted:
+                self.episode_counts[state] = fitted[state][1]
+            else:
+                self.episode_counts[state] = self._counts[state][2] if state in self._counts else 0
 
     def to_dict(self) -> dict[str, Any]:
         """The learnt counts and hazard tables as JSON-ready data (for the room's store)."""

@@ -12,8 +12,10 @@ clock time. It is the "B1" reference baseline of the benchmark.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+import math
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +58,31 @@ class ResidualLifeModel:
             durations = self._durations[episode.state]
             index = int(np.searchsorted(durations, episode.duration))
             self._durations[episode.state] = np.insert(durations, index, episode.duration)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learnt durations (seconds, sorted) per state, JSON-ready."""
+        return {state.value: durations.tolist() for state, durations in self._durations.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResidualLifeModel:
+        """Rebuild a model saved with :meth:`to_dict`.
+
+        Raises:
+            ValueError: if ``data`` lacks a state or holds anything but finite,
+                non-negative durations.
+        """
+        model = cls()
+        try:
+            for state in _STATES:
+                durations = np.sort(np.asarray(data[state.value], dtype=float))
+                if durations.ndim != 1 or not all(
+                    math.isfinite(d) and d >= 0 for d in durations.tolist()
+                ):
+                    raise ValueError(f"bad durations for {state.value}")
+                model._durations[state] = durations
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed residual life model: {err!r}") from err
+        return model
 
     def residuals(self, state: RoomState, elapsed: float) -> np.ndarray:
         """``D - elapsed`` for the learnt durations ``D > elapsed``, seconds."""
