@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 import numpy as np
 
 from custom_components.occupancy_prediction.engine.clock import local_seconds
-from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel, MemberForecast
+from custom_components.occupancy_prediction.engine.context import ContextModel, Timeline, snapshot
+from custom_components.occupancy_prediction.engine.distribution import prediction_from
+from custom_components.occupancy_prediction.engine.ensemble import (
+    EnsembleModel,
+    MemberForecast,
+    distribution_from_samples,
+)
 from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.hazard import HazardModel
 from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.markov import HourlyMarkovModel
-from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.occupancy import NEXT_STATE, RoomState
 from custom_components.occupancy_prediction.engine.prediction import Prediction
 from custom_components.occupancy_prediction.engine.residual_life import ResidualLifeModel
 from custom_components.occupancy_prediction.engine.timeutil import from_timestamp
@@ -135,4 +141,31 @@ class Ensemble(Adapter):
         )
         if query.remaining is not None:
             self.pending.append((query.time + query.remaining, query.remaining, members))
+        return answer_from(prediction, query)
+
+
+class Context(Adapter):
+    """The context model; it sees the other rooms' episodes of the same home."""
+
+    name = "context"
+
+    def __init__(self, others: Mapping[str, Sequence[Episode]]) -> None:
+        self.others = others
+        self.timelines = {room: Timeline(found) for room, found in others.items()}
+
+    def fit(self, episodes: Sequence[Episode], time_zone: tzinfo) -> None:
+        self.model = ContextModel(time_zone)
+        self.model.fit(episodes, self.others)
+
+    def answer(self, query: Query) -> Answer | None:
+        if query.state not in NEXT_STATE:
+            return None
+        found = self.model.samples(
+            query.state, query.since, query.time, snapshot(self.timelines, query.time)
+        )
+        if not found.size:
+            return None
+        prediction = prediction_from(
+            distribution_from_samples(found), NEXT_STATE[query.state], query.time, "context"
+        )
         return answer_from(prediction, query)

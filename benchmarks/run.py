@@ -20,7 +20,7 @@ P(occupied) at 15/30/60/120 min, and MAE skill against B2.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import json
 import math
 from pathlib import Path
@@ -38,7 +38,7 @@ from custom_components.occupancy_prediction.engine.timeutil import from_timestam
 
 from .datasets import Home, available, load_aruba, load_kasteren
 from .evaluate import Adapter, Tally, make_queries, score, truncate
-from .models import B1, B2, Ensemble, Hazard, Markov
+from .models import B1, B2, Context, Ensemble, Hazard, Markov
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 DAY = 86400.0
@@ -48,17 +48,23 @@ ROLLING_EVERY = 1800.0
 """Rolling origin predicts every 30 minutes (the fixed protocol every 15) to keep the run short."""
 
 
-def adapters() -> list[Adapter]:
+def adapters(others: Mapping[str, Sequence[Episode]]) -> list[Adapter]:
+    """Every model, for one room; ``others`` are the other rooms' episodes (context)."""
     hazard = Hazard()
-    return [B1(), B2(), Markov(), hazard, Ensemble(hazard)]
+    return [B1(), B2(), Markov(), hazard, Context(others), Ensemble(hazard)]
+
+
+def all_episodes(home: Home) -> dict[str, list[Episode]]:
+    """Every room's episodes over the whole data."""
+    return {name: room.episodes(home.end) for name, room in home.rooms.items()}
 
 
 def evaluate_fixed(home: Home, train_days: float = 56, test_days: float = 56) -> dict:
     split = home.start + train_days * DAY
     results: dict[str, dict] = {}
-    for name, room in home.rooms.items():
-        episodes = room.episodes(home.end)
-        models = adapters()
+    everything = all_episodes(home)
+    for name, episodes in everything.items():
+        models = adapters({other: e for other, e in everything.items() if other != name})
         for model in models:
             model.fit(truncate(episodes, split), home.time_zone)
         queries = make_queries(episodes, max(split, home.end - test_days * DAY), home.end)
@@ -71,12 +77,12 @@ def evaluate_fixed(home: Home, train_days: float = 56, test_days: float = 56) ->
 def evaluate_rolling(home: Home, every: float = ROLLING_EVERY) -> dict:
     results: dict[str, dict] = {}
     weeks = int((home.end - home.start) // WEEK)
-    for name, room in home.rooms.items():
-        episodes = room.episodes(home.end)
+    everything = all_episodes(home)
+    for name, episodes in everything.items():
         if sum(e.ends_in_change for e in episodes) < MIN_ROOM_EPISODES:
             continue
         tallies: dict[str, Tally] = {}
-        models = adapters()
+        models = adapters({other: e for other, e in everything.items() if other != name})
         for k in range(1, weeks + (1 if weeks * WEEK < home.end - home.start else 0)):
             split = home.start + k * WEEK
             for model in models:

@@ -1,0 +1,247 @@
+"""Context model: remaining time given what the other rooms of the home are doing.
+
+Someone leaving the bedroom predicts the bathroom or the kitchen; a room that
+is still occupied (its hold running) while another room was just entered has
+most likely been left. This model conditions baseline B2 (median remaining
+time by local hour and state, :mod:`.hourly_median`) on a small *context*
+read off the other rooms at the prediction moment:
+
+* room occupied: ``left:recent`` when another room became occupied after this
+  room did, less than ``RECENT_SECONDS`` ago (the occupant has probably moved
+  on and the vacancy delay is running out), ``left:earlier`` when that was
+  longer ago, ``here`` when no other room was entered since;
+* room vacant: the other room entered most recently and still occupied, with
+  how long ago it was entered (``<room>:short`` under 30 min, ``:mid`` under
+  2 h, ``:long``), or ``nobody`` when no other room is occupied.
+
+Learning samples the remaining time every 5 minutes of every completed
+episode, as B2 does, and files each sample under (state, local hour,
+context). A prediction takes the samples of its (state, hour, context)
+bucket, widening the hour window by up to ``MAX_WIDEN_HOURS`` until they come
+from at least ``MIN_BUCKET_EPISODES`` distinct episodes; failing that it backs
+off to B2's (state, hour) samples across all contexts. The distribution is
+the histogram of those samples. It is an empirical conditional-quantile model
+in the spirit of the back-off n-gram estimates of Katz (1987, IEEE Trans.
+ASSP 35(3)) applied to the activity-context idea of Scott et al., "PreHeat:
+controlling home heating using occupancy prediction" (UbiComp 2011).
+
+Contexts and episodes are in POSIX seconds (UTC); hours of day are local in
+the home's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+import numpy as np
+
+from .episodes import Episode
+from .occupancy import KNOWN_STATES, RoomState
+
+SAMPLE_STEP_SECONDS = 300
+RECENT_SECONDS = 600.0
+MIN_EPISODES = 3
+MIN_BUCKET_EPISODES = 10
+MAX_WIDEN_HOURS = 2
+MODEL_NAME = "context"
+
+Snapshot = Mapping[str, tuple[RoomState, float]]
+"""The other rooms at one moment: room id -> (state, since in POSIX seconds)."""
+
+
+def context_key(state: RoomState, since: float, now: float, others: Snapshot) -> str:
+    """The context of a room in ``state`` since ``since`` at ``now`` (POSIX seconds).
+
+    Args:
+        state: this room's state.
+        since: when it entered it.
+        now: the prediction moment.
+        others: the other rooms' states and since when (this room excluded).
+
+    Returns:
+        One of the context labels described in the module docstring.
+    """
+    entered = [
+        (start, room)
+        for room, (other_state, start) in others.items()
+        if other_state is RoomState.OCCUPIED and start <= now
+    ]
+    if state is RoomState.OCCUPIED:
+        later = [start for start, _ in entered if start > since]
+        if not later:
+            return "here"
+        return "left:recent" if now - max(later) < RECENT_SECONDS else "left:earlier"
+    if not entered:
+        return "nobody"
+    start, room = max(entered)
+    age = now - start
+    band = "short" if age < 1800 else "mid" if age < 7200 else "long"
+    return f"{room}:{band}"
+
+
+class Timeline:
+    """A room's episodes, searchable by moment.
+
+    Args:
+        episodes: contiguous episodes in time order (POSIX seconds).
+    """
+
+    def __init__(self, episodes: Sequence[Episode]) -> None:
+        """Index ``episodes`` by start."""
+        self._episodes = list(episodes)
+        self._starts = np.array([e.start for e in self._episodes], dtype=float)
+
+    def at(self, moment: float) -> tuple[RoomState, float] | None:
+        """The (state, since) at ``moment``; None outside the episodes or when unknown."""
+        index = int(np.searchsorted(self._starts, moment, side="right")) - 1
+        if index < 0:
+            return None
+        episode = self._episodes[index]
+        if episode.end is not None and moment >= episode.end:
+            return None
+        if episode.state not in KNOWN_STATES:
+            return None
+        return episode.state, episode.start
+
+
+def snapshot(
+    timelines: Mapping[str, Timeline], moment: float
+) -> dict[str, tuple[RoomState, float]]:
+    """The other rooms' (state, since) at ``moment``; rooms in an unknown state are left out."""
+    found = {}
+    for room, timeline in timelines.items():
+        known = timeline.at(moment)
+        if known is not None:
+            found[room] = known
+    return found
+
+
+class ContextModel:
+    """Remaining-time samples by state, local hour and the other rooms' context.
+
+    Args:
+        time_zone: the home's zone (hours of day are local, so both DST
+            changes file samples under their wall-clock hour).
+    """
+
+    def __init__(self, time_zone: tzinfo) -> None:
+        """Create an untrained model."""
+        self._tz = time_zone
+        self._remaining: dict[tuple[RoomState, int, str], np.ndarray] = {}
+        self._owners: dict[tuple[RoomState, int, str], np.ndarray] = {}
+        self.episode_counts: dict[RoomState, int] = dict.fromkeys(KNOWN_STATES, 0)
+
+    def fit(self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]]) -> None:
+        """Learn afresh from this room's ``episodes`` and the other rooms' ``others``.
+
+        Only episodes that ended in an observed change count. ``others`` maps
+        a room id to its episodes over (at least) the same period.
+        """
+        self._remaining = {}
+        self._owners = {}
+        self.episode_counts = dict.fromkeys(KNOWN_STATES, 0)
+        self.learn_many(episodes, others)
+
+    def learn_many(
+        self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]]
+    ) -> None:
+        """Add finished episodes (incremental: a few samples per 5 minutes of episode)."""
+        timelines = {room: Timeline(found) for room, found in others.items()}
+        remaining: dict[tuple[RoomState, int, str], list[float]] = {}
+        owners: dict[tuple[RoomState, int, str], list[int]] = {}
+        next_id = sum(self.episode_counts.values())
+        for episode in episodes:
+            if not episode.ends_in_change or episode.end is None:
+                continue
+            self.episode_counts[episode.state] += 1
+            point = episode.start
+            while point < episode.end:
+                hour = datetime.fromtimestamp(point, self._tz).hour
+                label = context_key(episode.state, episode.start, point, snapshot(timelines, point))
+                key = (episode.state, hour, label)
+                remaining.setdefault(key, []).append(round(min(episode.end - point, 86400.0)))
+                owners.setdefault(key, []).append(next_id)
+                point += SAMPLE_STEP_SECONDS
+            next_id += 1
+        for key, values in remaining.items():
+            new_values = np.asarray(values, dtype=float)
+            new_owners = np.asarray(owners[key], dtype=np.int64)
+            if key in self._remaining:
+                new_values = np.concatenate([self._remaining[key], new_values])
+                new_owners = np.concatenate([self._owners[key], new_owners])
+            self._remaining[key] = new_values
+            self._owners[key] = new_owners
+
+    def samples(self, state: RoomState, since: float, now: float, others: Snapshot) -> np.ndarray:
+        """Remaining-time samples (seconds) for a room in ``state`` since ``since`` at ``now``.
+
+        Empty when fewer than ``MIN_EPISODES`` episodes of ``state`` were
+        learned, or when no bucket (even across all contexts and hours) holds
+        ``MIN_BUCKET_EPISODES`` episodes.
+        """
+        if state not in KNOWN_STATES or self.episode_counts[state] < MIN_EPISODES:
+            return np.empty(0)
+        hour = datetime.fromtimestamp(now, self._tz).hour
+        label = context_key(state, since, now, others)
+        found = self._pooled(state, hour, {label}, MAX_WIDEN_HOURS)
+        if found.size:
+            return found
+        labels = {key[2] for key in self._remaining if key[0] is state}
+        return self._pooled(state, hour, labels, 12)
+
+    def _pooled(self, state: RoomState, hour: int, labels: set[str], widest: int) -> np.ndarray:
+        pooled: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        for width in range(widest + 1):
+            for h in {(hour + width) % 24, (hour - width) % 24}:
+                for label in labels:
+                    key = (state, h, label)
+                    if key in self._remaining:
+                        pooled.append(self._remaining[key])
+                        owners.append(self._owners[key])
+            if owners and len(np.unique(np.concatenate(owners))) >= MIN_BUCKET_EPISODES:
+                return np.concatenate(pooled)
+        return np.empty(0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything learned, JSON-ready (remaining times in whole seconds)."""
+        return {
+            "episode_counts": {state.value: n for state, n in self.episode_counts.items()},
+            "buckets": [
+                [
+                    state.value,
+                    hour,
+                    label,
+                    self._remaining[(state, hour, label)].astype(np.int64).tolist(),
+                    self._owners[(state, hour, label)].tolist(),
+                ]
+                for state, hour, label in sorted(self._remaining)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, time_zone: tzinfo, data: Mapping[str, Any]) -> ContextModel:
+        """Rebuild a model saved with :meth:`as_dict`.
+
+        Raises:
+            ValueError: if ``data`` is malformed.
+        """
+        model = cls(time_zone)
+        try:
+            counts = {RoomState(k): int(v) for k, v in data["episode_counts"].items()}
+            for state_value, hour, label, values, owners in data["buckets"]:
+                key = (RoomState(state_value), int(hour), str(label))
+                if key[0] not in KNOWN_STATES or not 0 <= key[1] < 24:
+                    raise ValueError(f"bad bucket {state_value!r} {hour!r}")
+                if len(values) != len(owners):
+                    raise ValueError(f"bucket {state_value!r} {hour!r} {label!r} is uneven")
+                model._remaining[key] = np.asarray(values, dtype=float)
+                model._owners[key] = np.asarray(owners, dtype=np.int64)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed context model: {err!r}") from err
+        if set(counts) != set(KNOWN_STATES):
+            raise ValueError("context model lacks episode counts")
+        model.episode_counts = counts
+        return model

@@ -1,0 +1,173 @@
+"""Context model: labels, back-off and learned samples on hand-built homes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from custom_components.occupancy_prediction.engine.context import (
+    MIN_BUCKET_EPISODES,
+    ContextModel,
+    Timeline,
+    context_key,
+    snapshot,
+)
+from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.occupancy import RoomState
+
+OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
+LA = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("state", "others", "expected"),
+    [
+        (OCC, {}, "here"),
+        (OCC, {"kitchen": (OCC, 500.0)}, "here"),  # entered before this room
+        (OCC, {"kitchen": (OCC, 3001.0)}, "left:recent"),  # under 10 min ago
+        (OCC, {"kitchen": (OCC, 3000.0)}, "left:earlier"),  # exactly 10 min
+        (OCC, {"kitchen": (VAC, 3000.0)}, "here"),  # a room left is no evidence
+        (VAC, {}, "nobody"),
+        (VAC, {"kitchen": (VAC, 100.0)}, "nobody"),
+        (VAC, {"kitchen": (OCC, 3000.0)}, "kitchen:short"),
+        (VAC, {"kitchen": (OCC, 3600.0 - 7199.0)}, "kitchen:mid"),
+        (VAC, {"kitchen": (OCC, 3600.0 - 7200.0)}, "kitchen:long"),
+        # The room entered last decides; one entered in the future is ignored.
+        (VAC, {"kitchen": (OCC, 1000.0), "bath": (OCC, 3500.0)}, "bath:short"),
+        (VAC, {"kitchen": (OCC, 1000.0), "bath": (OCC, 3700.0)}, "kitchen:mid"),
+    ],
+)
+def test_context_key(state: RoomState, others: dict, expected: str) -> None:
+    """Labels at now = 3600 s for a room in ``state`` since 1000 s."""
+    assert context_key(state, 1000.0, 3600.0, others) == expected
+
+
+def test_timeline_and_snapshot() -> None:
+    """A moment maps to the episode holding it; its end, gaps and unknown give nothing."""
+    timeline = Timeline(
+        [
+            Episode(VAC, 0.0, 100.0, OCC),
+            Episode(OCC, 100.0, 200.0, UNK),
+            Episode(UNK, 200.0, None, None),
+        ]
+    )
+    assert timeline.at(-1.0) is None
+    assert timeline.at(0.0) == (VAC, 0.0)
+    assert timeline.at(150.0) == (OCC, 100.0)
+    assert timeline.at(250.0) is None  # unknown
+    closed = Timeline([Episode(OCC, 0.0, 100.0, VAC)])
+    assert closed.at(100.0) is None  # past the last episode's end
+    assert snapshot({"a": timeline, "b": closed}, 50.0) == {"a": (VAC, 0.0), "b": (OCC, 0.0)}
+    assert snapshot({"a": timeline, "b": closed}, 250.0) == {}
+
+
+def _mornings(days: int, first: datetime) -> tuple[list[Episode], list[Episode]]:
+    """Bedroom occupied 00:00-07:00 local each day; kitchen occupied 06:50-07:30.
+
+    Returns the bedroom's and the kitchen's episodes (contiguous, alternating).
+    """
+
+    def local(day: int, hours: int = 0, minutes: int = 0) -> float:
+        midnight = datetime.combine(first.date() + timedelta(days=day), datetime.min.time(), LA)
+        return (midnight + timedelta(hours=hours, minutes=minutes)).timestamp()
+
+    bedroom: list[Episode] = []
+    kitchen: list[Episode] = []
+    kitchen_free = local(0)
+    for day in range(days):
+        bedroom.append(Episode(OCC, local(day), local(day, 7), VAC))
+        bedroom.append(Episode(VAC, local(day, 7), local(day + 1), OCC))
+        kitchen.append(Episode(VAC, kitchen_free, local(day, 6, 50), OCC))
+        kitchen.append(Episode(OCC, local(day, 6, 50), local(day, 7, 30), VAC))
+        kitchen_free = local(day, 7, 30)
+    kitchen.append(Episode(VAC, kitchen_free, None, None))
+    return bedroom, kitchen
+
+
+def _fitted(days: int = 12, first: datetime = datetime(2026, 10, 20, tzinfo=LA)) -> ContextModel:
+    bedroom, kitchen = _mornings(days, first)
+    model = ContextModel(LA)
+    model.fit(bedroom, {"kitchen": kitchen})
+    return model
+
+
+def test_learned_samples_by_context() -> None:
+    """Hand-computed: the bedroom's hour-6 samples split by whether the kitchen was entered.
+
+    Samples every 5 min from 00:00: at 06:50 and 06:55 the kitchen (entered
+    06:50) says ``left:recent`` with 10 and 5 minutes left; 06:00..06:45 are
+    ``here`` with 60..15 minutes left (median of those ten: 37.5 min).
+    """
+    model = _fitted()
+    day = datetime(2026, 11, 10, tzinfo=LA)
+    since = datetime.combine(day.date(), datetime.min.time(), LA).timestamp()
+    at_652 = (
+        datetime.combine(day.date(), datetime.min.time(), LA) + timedelta(hours=6, minutes=52)
+    ).timestamp()
+    left = model.samples(OCC, since, at_652, {"kitchen": (OCC, at_652 - 120)})
+    assert sorted(set(left.tolist())) == [300.0, 600.0]
+    assert left.size == 2 * 12
+    at_630 = at_652 - 22 * 60
+    here = model.samples(OCC, since, at_630, {"kitchen": (VAC, since)})
+    assert np.median(here) == pytest.approx(2250.0)
+    assert here.size == 10 * 12
+
+
+def test_back_off_to_all_contexts() -> None:
+    """A context never seen at that hour falls back to every context's samples."""
+    model = _fitted()
+    day = datetime(2026, 11, 10, tzinfo=LA)
+    midnight = datetime.combine(day.date(), datetime.min.time(), LA).timestamp()
+    # Vacant at 12:00 with the office (never seen) just entered.
+    noon = midnight + 12 * 3600
+    found = model.samples(VAC, midnight + 7 * 3600, noon, {"office": (OCC, noon - 60)})
+    # All contexts at hour 12: the bedroom stays vacant until midnight.
+    assert sorted(set(found.tolist())) == [12 * 3600.0 - k * 300.0 for k in range(11, -1, -1)]
+    assert found.size == 12 * 12
+
+
+def test_too_little_history_gives_nothing() -> None:
+    """Fewer than three episodes of a state, or an unknown state: no samples, never made up."""
+    model = _fitted(days=2)
+    assert model.samples(OCC, 0.0, 3600.0, {}).size == 0
+    model = _fitted()
+    assert model.samples(UNK, 0.0, 3600.0, {}).size == 0
+    # Buckets need MIN_BUCKET_EPISODES episodes even after widening to all hours.
+    assert MIN_BUCKET_EPISODES > 2
+    assert ContextModel(UTC).samples(VAC, 0.0, 10.0, {}).size == 0
+
+
+def test_hours_are_local_across_dst() -> None:
+    """Days on both sides of the November DST change file 06:50 under hour 6 alike."""
+    model = _fitted(days=12, first=datetime(2026, 10, 25, tzinfo=LA))  # DST ends 2026-11-01
+    for day in (datetime(2026, 10, 28, tzinfo=LA), datetime(2026, 11, 4, tzinfo=LA)):
+        midnight = datetime.combine(day.date(), datetime.min.time(), LA)
+        at = (midnight + timedelta(hours=6, minutes=52)).timestamp()
+        left = model.samples(OCC, midnight.timestamp(), at, {"kitchen": (OCC, at - 120)})
+        assert sorted(set(left.tolist())) == [300.0, 600.0]
+
+
+def test_round_trip_and_malformed() -> None:
+    """as_dict/from_dict restores identical samples; malformed data raises ValueError."""
+    model = _fitted()
+    restored = ContextModel.from_dict(LA, model.as_dict())
+    assert restored.episode_counts == model.episode_counts
+    for args in (
+        (OCC, 0.0, 1_793_000_000.0, {}),
+        (VAC, 0.0, 1_793_040_000.0, {"kitchen": (OCC, 1_793_039_000.0)}),
+    ):
+        np.testing.assert_array_equal(restored.samples(*args), model.samples(*args))
+    data = model.as_dict()
+    with pytest.raises(ValueError, match="malformed"):
+        ContextModel.from_dict(LA, {"buckets": []})
+    with pytest.raises(ValueError, match="bad bucket"):
+        ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 24, "here", [1], [0]]]})
+    with pytest.raises(ValueError, match="uneven"):
+        ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", [1, 2], [0]]]})
+    with pytest.raises(ValueError, match="not a valid RoomState"):
+        ContextModel.from_dict(LA, {**data, "buckets": [["sleeping", 1, "here", [1], [0]]]})
+    with pytest.raises(ValueError, match="lacks"):
+        ContextModel.from_dict(LA, {**data, "episode_counts": {"occupied": 3}})
