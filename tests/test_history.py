@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.occupancy_prediction import history as history_module
 from custom_components.occupancy_prediction.engine.sensor_log import SensorLog
 from custom_components.occupancy_prediction.history import async_import_into_logs
 
@@ -120,3 +122,61 @@ async def test_long_windows_are_read_in_chunks(
     logs = {MOTION: SensorLog()}
     await async_import_into_logs(hass, logs, at(0), at(24 * 30))
     assert [value for _, value in logs[MOTION].events()] == ["off", "on", "off", "on"]
+
+
+async def test_state_at_a_window_boundary_is_kept(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The recorder's windows are open at both ends; a state exactly at a boundary still counts."""
+    await write(hass, freezer, 0.5, "on")
+    await write(hass, freezer, 24, "off")  # exactly where the second one-day query begins
+    await write(hass, freezer, 24 * 7, "on")  # exactly where the second 7-day job begins
+    freezer.move_to(at(24 * 8))
+    logs = {MOTION: SensorLog()}
+    assert await async_import_into_logs(hass, logs, at(0), at(24 * 8)) == 3
+    assert list(logs[MOTION].events()) == [
+        (at(0.5).timestamp(), "on"),
+        (at(24).timestamp(), "off"),
+        (at(24 * 7).timestamp(), "on"),
+    ]
+
+
+async def test_each_sensor_is_read_alone_a_day_at_a_time_from_its_own_watermark(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Small queries (few rows alive at once), only the state at each sensor's start asked for.
+
+    A query of many rows keeps them all alive while young garbage collections
+    promote them; enough promotions start a full collection that stalls the
+    event loop for its whole length.
+    """
+    await write(hass, freezer, 1, "on")
+    freezer.move_to(at(24 * 2 + 12))
+    known = SensorLog()
+    known.merge([(at(0).timestamp(), "off")], until=at(36).timestamp())
+    logs = {MOTION: SensorLog(), STEADY: known}
+    calls: list[tuple[list[str], datetime, datetime, bool]] = []
+    original = history_module.history.get_significant_states
+
+    def spy(
+        hass: HomeAssistant,
+        start: datetime,
+        end: datetime,
+        entity_ids: list[str],
+        **kwargs: bool,
+    ) -> dict[str, list[Any]]:
+        calls.append((entity_ids, start, end, kwargs["include_start_time_state"]))
+        return original(hass, start, end, entity_ids, **kwargs)
+
+    with patch.object(history_module.history, "get_significant_states", spy):
+        await async_import_into_logs(hass, logs, at(0), at(24 * 2 + 12))
+    tick = timedelta(microseconds=1)
+    assert calls == [
+        ([MOTION], at(0), at(24) + tick, True),
+        ([MOTION], at(24), at(48) + tick, False),
+        ([MOTION], at(48), at(60), False),
+        ([STEADY], at(36), at(60), True),
+    ]
+    assert list(logs[MOTION].events()) == [(at(1).timestamp(), "on")]
+    assert list(logs[STEADY].events()) == [(at(0).timestamp(), "off")]
+    assert logs[MOTION].watermark == logs[STEADY].watermark == at(60).timestamp()
