@@ -112,14 +112,16 @@ class Hazard(Adapter):
 class Ensemble(Adapter):
     """The ensemble, predict-then-learn: weights learn from a query once its truth is past.
 
-    It shares the fitted hazard model of ``hazard`` (fitted on the same
-    episodes just before), so the two do not compute the same forecast twice.
+    It shares the fitted hazard and context models of ``hazard`` and
+    ``context`` (fitted on the same episodes just before), so they do not
+    compute the same thing twice.
     """
 
     name = "ensemble"
 
-    def __init__(self, hazard: Hazard) -> None:
+    def __init__(self, hazard: Hazard, context: Context) -> None:
         self.shared = hazard
+        self.shared_context = context
         self.model: EnsembleModel | None = None
         self.pending: list[tuple[float, float, MemberForecast]] = []
 
@@ -127,8 +129,8 @@ class Ensemble(Adapter):
         if self.model is None:
             self.model = EnsembleModel(time_zone)
         self.model.hourly.fit(episodes)
-        self.model.residual.fit(episodes)
         self.model.hazard = self.shared.model
+        self.model.context = self.shared_context.model
 
     def answer(self, query: Query) -> Answer | None:
         assert self.model is not None
@@ -136,8 +138,9 @@ class Ensemble(Adapter):
         self.pending = [p for p in self.pending if p[0] > query.time]
         for _, actual, members in due:
             self.model.observe(members, actual)
+        others = snapshot(self.shared_context.timelines, query.time)
         prediction, members = self.model.predict_with_members(
-            query.state, from_timestamp(query.since), from_timestamp(query.time)
+            query.state, from_timestamp(query.since), from_timestamp(query.time), others
         )
         if query.remaining is not None:
             self.pending.append((query.time + query.remaining, query.remaining, members))

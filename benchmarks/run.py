@@ -50,8 +50,8 @@ ROLLING_EVERY = 1800.0
 
 def adapters(others: Mapping[str, Sequence[Episode]]) -> list[Adapter]:
     """Every model, for one room; ``others`` are the other rooms' episodes (context)."""
-    hazard = Hazard()
-    return [B1(), B2(), Markov(), hazard, Context(others), Ensemble(hazard)]
+    hazard, context = Hazard(), Context(others)
+    return [B1(), B2(), Markov(), hazard, context, Ensemble(hazard, context)]
 
 
 def all_episodes(home: Home) -> dict[str, list[Episode]]:

@@ -17,6 +17,7 @@ from custom_components.occupancy_prediction.engine.ensemble import (
     crps,
     distribution_from_samples,
     log_score,
+    quantile_average,
 )
 from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
@@ -63,7 +64,7 @@ def test_log_score_with_the_floor() -> None:
 
 def test_weights_follow_the_log_scores() -> None:
     """One member put everything in step 0, the other in step 1; the truth is in step 0."""
-    model = EnsembleModel(UTC, forgetting=0.5)
+    model = EnsembleModel(UTC, forgetting=0.5, crps_scale=None)
     early, late = np.zeros(STEPS), np.zeros(STEPS)
     early[0], late[1] = 1.0, 1.0
     members = MemberForecast(
@@ -72,10 +73,8 @@ def test_weights_follow_the_log_scores() -> None:
     model.observe(members, 60.0)
     good = math.log(1 - FLOOR + FLOOR / (STEPS + 1))
     bad = math.log(FLOOR / (STEPS + 1))
-    # residual_life did not predict: it is scored like the worst member.
-    assert model.scores == pytest.approx(
-        {"hazard": good, "hourly_median": bad, "residual_life": bad}
-    )
+    # The context model did not predict: it is scored like the worst member.
+    assert model.scores == pytest.approx({"hazard": good, "hourly_median": bad, "context": bad})
     weights = model.weights
     assert weights["hazard"] == pytest.approx(1 / (1 + 2 * math.exp(bad - good)))
     model.observe(MemberForecast({}), 60.0)  # nothing to score
@@ -100,16 +99,45 @@ def test_mixture_prediction_with_contributions() -> None:
     assert prediction.model == "ensemble"
     assert prediction.transition_type is VAC
     assert prediction.predicted_time is not None
-    assert abs((prediction.predicted_time - now).total_seconds() - 3600) < 600
+    hazard = next(c for c in prediction.contributions if c.model == "hazard")
+    assert hazard.predicted_time is not None
+    assert abs((hazard.predicted_time - now).total_seconds() - 3600) < 600
     names = {c.model for c in prediction.contributions}
-    assert names == {"hazard", "hourly_median", "residual_life"}
+    assert names == {"hazard", "hourly_median"}  # no context given: no context member
     assert sum(c.weight for c in prediction.contributions) == pytest.approx(1.0)
     assert set(prediction.occupancy_forecast) == {15, 30, 60, 120, 240}
-    # An hour in, every occupied episode has ended: B1 has no survivors left.
-    later = now + timedelta(minutes=61)
-    late = model.predict(OCC, now, later)
-    assert isinstance(late, Prediction)
-    assert "residual_life" not in {c.model for c in late.contributions}
+    with_context = model.predict(OCC, now, now, others={})
+    assert isinstance(with_context, Prediction)
+    assert {c.model for c in with_context.contributions} == {"hazard", "hourly_median", "context"}
+    # Equal weights: the median is the mean of the members' medians.
+    medians = [c.predicted_time for c in with_context.contributions]
+    assert all(m is not None for m in medians)
+    mean = sum((m - now).total_seconds() for m in medians if m is not None) / 3
+    assert with_context.predicted_time is not None
+    assert (with_context.predicted_time - now).total_seconds() == pytest.approx(mean, abs=2.0)
+
+
+def test_quantile_average_by_hand() -> None:
+    """Uniform on step 0 and on step 2, equal weights: Q(p) = 300 + 300 p, all in step 1."""
+    first, third = np.zeros(STEPS), np.zeros(STEPS)
+    first[0], third[2] = 1.0, 1.0
+    average = quantile_average(
+        {"a": (0.5, RemainingTime(300.0, first)), "b": (0.5, RemainingTime(300.0, third))}
+    )
+    assert average.pmf[1] == pytest.approx(1.0)
+    assert average.quantile(0.5) == pytest.approx(450.0)
+    # Weights 3:1 move the median to 0.75 * 150 + 0.25 * 750 = 300 s.
+    skewed = quantile_average(
+        {"a": (0.75, RemainingTime(300.0, first)), "b": (0.25, RemainingTime(300.0, third))}
+    )
+    assert skewed.quantile(0.5) == pytest.approx(300.0, abs=1.0)
+    # "Beyond 24 h" counts as 36 h: averaged with step 0 it lands at 18 h.
+    beyond = quantile_average(
+        {"a": (0.5, RemainingTime(300.0, first)), "b": (0.5, RemainingTime(300.0, np.zeros(STEPS)))}
+    )
+    assert beyond.pmf[216] == pytest.approx(1.0)
+    alone = quantile_average({"b": (1.0, RemainingTime(300.0, np.zeros(STEPS)))})
+    assert alone.pmf.sum() == pytest.approx(0.0)
 
 
 def test_crps_by_hand() -> None:
@@ -130,13 +158,11 @@ def test_crps_weights() -> None:
     )
     model.observe(members, 0.0)
     # The late member is off by one step: CRPS 300 s, score -1.
-    assert model.scores == pytest.approx(
-        {"hazard": 0.0, "hourly_median": -1.0, "residual_life": -1.0}
-    )
+    assert model.scores == pytest.approx({"hazard": 0.0, "hourly_median": -1.0, "context": -1.0})
 
 
 def test_incremental_learning_feeds_every_member() -> None:
-    """learn() adds to B1, B2 and the hazard counts; a hazard refit then matches a full fit."""
+    """learn() adds to B2, the context model and the hazard counts; a refit matches a fit."""
     history = daily_hour(10)
     full = EnsembleModel(UTC)
     full.fit(history)
@@ -148,6 +174,7 @@ def test_incremental_learning_feeds_every_member() -> None:
     learnt.hazard.refit()
     now = T0 + timedelta(days=10, hours=9)
     assert learnt.predict(OCC, now, now) == full.predict(OCC, now, now)
+    assert learnt.predict(OCC, now, now, {}) == full.predict(OCC, now, now, {})
 
 
 def test_saved_and_restored_with_its_weights() -> None:
@@ -164,18 +191,19 @@ def test_saved_and_restored_with_its_weights() -> None:
     since = now - timedelta(minutes=10)
     assert restored.predict(OCC, since, now) == model.predict(OCC, since, now)
     assert restored.predict(VAC, since, now) == model.predict(VAC, since, now)
+    assert restored.predict(VAC, since, now, {}) == model.predict(VAC, since, now, {})
     assert restored.episode_counts == model.episode_counts
 
 
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"version": 2}, "version"),
+        ({"version": 1}, "version"),
         ({"scores": {"hazard": 0.0}}, "members"),
-        ({"scores": {"hazard": math.nan, "hourly_median": 0.0, "residual_life": 0.0}}, "members"),
+        ({"scores": {"hazard": math.nan, "hourly_median": 0.0, "context": 0.0}}, "members"),
         ({"hazard": {"version": 1}}, "malformed"),
         ({"hourly_median": None}, "malformed"),
-        ({"residual_life": {"occupied": []}}, "malformed"),
+        ({"context": {"occupied": []}}, "malformed"),
         ({"forgetting": "often"}, "could not convert"),
     ],
 )

@@ -1,23 +1,33 @@
-"""Ensemble: a mixture of the models' remaining-time distributions, weighted online.
+"""Ensemble: the members' remaining-time distributions averaged by quantile, weighted online.
 
-Members: the duration-aware hazard model (:mod:`.hazard`), baseline B2
-(:mod:`.hourly_median`) and baseline B1 (:mod:`.residual_life`). Each gives a
-distribution of the remaining time on the hazard model's 5-minute grid over
-24 h (B1 and B2 as histograms of their samples). Every member is mixed with a
-small uniform floor (``FLOOR`` of the mass spread evenly over 24 h and beyond)
-so that no outcome has probability zero. The ensemble distribution is
-``sum_i w_i p_i``; its median, 10/90 % interval and confidence are read off
-it as for any distribution.
+Members: the duration-aware hazard model (:mod:`.hazard`), the context model
+(:mod:`.context`, B2 conditioned on the other rooms) and baseline B2
+(:mod:`.hourly_median`). Each gives a distribution of the remaining time on
+the hazard model's 5-minute grid over 24 h (the context model and B2 as
+histograms of their samples).
 
-The weights are those of dynamic model averaging (Raftery, Karny & Ettler,
-"Online prediction under model uncertainty via dynamic model averaging",
-Technometrics 52(1), 2010): ``w_i`` is proportional to ``exp(L_i)`` where
-``L_i`` is the member's exponentially forgotten sum of log scores (the log of
-the probability it gave to the step in which the transition really
-happened; Good, "Rational decisions", JRSS B 14, 1952). A scored prediction
-updates them via :meth:`EnsembleModel.observe`: cheap, so it runs on the event
-loop. The occupancy forecast is the hazard model's (the only member that
-gives one).
+The members are combined by averaging their quantile functions, ``Q(p) =
+sum_i w_i Q_i(p)`` (Vincentization; Lichtendahl, Grushka-Cockayne & Winkler,
+"Is it better to average probabilities or quantiles?", Management Science
+59(7), 2013), rather than by mixing their probabilities: the mixture of
+distributions that disagree is wider than any of them and its median is not
+pulled toward the members' medians; the quantile average keeps the members'
+sharpness and its median is the weighted mean of theirs. On the Aruba
+benchmark it gave a lower MAE than the probability mixture on every room.
+Mass beyond 24 h enters the average as a quantile at 36 h and stays beyond
+the horizon.
+
+The weights follow dynamic model averaging (Raftery, Karny & Ettler, "Online
+prediction under model uncertainty via dynamic model averaging",
+Technometrics 52(1), 2010) with the continuous ranked probability score
+(CRPS; Matheson & Winkler, 1976) as the proper score: ``w_i`` is proportional
+to ``exp(-S_i / crps_scale)`` where ``S_i`` is the member's exponentially
+forgotten sum of CRPS (seconds). The CRPS rewards what the MAE rewards, plus
+calibration and sharpness. ``crps_scale=None`` scores with the log score of
+the floored distribution instead (Good, "Rational decisions", JRSS B 14,
+1952). A scored prediction updates them via :meth:`EnsembleModel.observe`:
+cheap, so it runs on the event loop. The occupancy forecast is the hazard
+model's (the only member that gives one).
 
 The whole ensemble (members and weights) is saved with :meth:`EnsembleModel.to_dict`
 and restored with :meth:`EnsembleModel.from_dict` without refitting, so a restored
@@ -34,22 +44,26 @@ from typing import Any
 
 import numpy as np
 
+from .context import ContextModel, Snapshot
 from .distribution import RemainingTime, prediction_from
 from .episodes import Episode
 from .hazard import STEP_SECONDS, HazardModel
 from .hourly_median import HourlyMedianModel
 from .occupancy import NEXT_STATE, RoomState
 from .prediction import HORIZON_SECONDS, Contribution, InsufficientHistory, Prediction
-from .residual_life import ResidualLifeModel
 from .timeutil import from_timestamp, to_timestamp
 
 MODEL_NAME = "ensemble"
-STORAGE_VERSION = 1
-MEMBERS = ("hazard", "hourly_median", "residual_life")
+STORAGE_VERSION = 2
+MEMBERS = ("hazard", "context", "hourly_median")
 """The members' names, as in ``scores``, ``weights`` and the contributions."""
 FORGETTING = 0.99
 FLOOR = 0.01
+CRPS_SCALE = 36000.0
+"""Seconds of forgotten CRPS sum per unit of log weight (tuned on the Aruba benchmark)."""
 MIN_EPISODES = 3
+_QUANTILE_LEVELS = np.linspace(0.005, 0.995, 199)
+_BEYOND = 1.5 * HORIZON_SECONDS
 
 _NEXT = NEXT_STATE
 _STEPS = int(HORIZON_SECONDS / STEP_SECONDS)
@@ -74,6 +88,37 @@ def distribution_from_samples(samples: np.ndarray) -> RemainingTime:
         steps = np.minimum((inside // STEP_SECONDS).astype(np.int64), _STEPS - 1)
         np.add.at(pmf, steps, 1.0 / values.size)
     return RemainingTime(STEP_SECONDS, pmf)
+
+
+def _quantile_function(distribution: RemainingTime) -> np.ndarray:
+    """The distribution's quantiles (seconds) at ``_QUANTILE_LEVELS``; beyond 24 h is 36 h."""
+    cumulative = np.concatenate(([0.0], np.cumsum(distribution.pmf), [1.0]))
+    edges = np.concatenate((np.arange(distribution.pmf.size + 1) * distribution.step, [_BEYOND]))
+    # Flat stretches of the CDF (steps without mass) would make the inverse
+    # ambiguous: a vanishing slope keeps it strictly increasing.
+    cumulative = np.maximum.accumulate(cumulative + np.arange(cumulative.size) * 1e-12)
+    levels: np.ndarray = np.interp(_QUANTILE_LEVELS, cumulative, edges)
+    # What is left beyond the horizon is a point mass at _BEYOND.
+    levels[_QUANTILE_LEVELS > distribution.pmf.sum()] = _BEYOND
+    return levels
+
+
+def quantile_average(members: Mapping[str, tuple[float, RemainingTime]]) -> RemainingTime:
+    """Weighted average of the members' quantile functions, back on the 5-minute grid.
+
+    Args:
+        members: name -> (weight, distribution); weights sum to 1.
+
+    Returns:
+        The distribution whose ``p`` quantile is ``sum_i w_i Q_i(p)``
+        (levels 0.005..0.995; the outer 0.5 % tails go to the nearest level).
+        Whatever lies beyond 24 h stays "not within 24 h".
+    """
+    quantiles = sum(weight * _quantile_function(d) for weight, d in members.values())
+    edges = (np.arange(_STEPS) + 1) * STEP_SECONDS
+    cdf = np.interp(edges, np.asarray(quantiles), _QUANTILE_LEVELS, left=0.0, right=1.0)
+    pmf = np.diff(np.concatenate(([0.0], cdf)))
+    return RemainingTime(STEP_SECONDS, np.maximum(pmf, 0.0))
 
 
 def _floored(distribution: RemainingTime) -> np.ndarray:
@@ -104,54 +149,65 @@ def log_score(distribution: RemainingTime, actual: float) -> float:
 
 
 class EnsembleModel:
-    """Hazard, B2 and B1 mixed with online log-score weights.
+    """Hazard, context and B2 models averaged by quantile with online CRPS weights.
 
     Args:
         time_zone: the home's zone.
         forgetting: the weights' forgetting factor per scored prediction.
+        crps_scale: seconds of forgotten CRPS per unit of log weight; None
+            scores the members with the log score instead.
     """
 
     def __init__(
         self,
         time_zone: tzinfo,
         forgetting: float = FORGETTING,
-        crps_scale: float | None = None,
+        crps_scale: float | None = CRPS_SCALE,
     ) -> None:
-        """Create an untrained ensemble with equal weights.
-
-        With ``crps_scale`` (seconds) the members are scored by ``-CRPS /
-        crps_scale`` instead of the log score.
-        """
+        """Create an untrained ensemble with equal weights."""
         self._tz = time_zone
         self._forgetting = forgetting
         self._crps_scale = crps_scale
         self.hazard = HazardModel(time_zone)
+        self.context = ContextModel(time_zone)
         self.hourly = HourlyMedianModel(time_zone)
-        self.residual = ResidualLifeModel()
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
 
-    def fit(self, episodes: Sequence[Episode]) -> None:
-        """Refit every member (the weights are kept)."""
-        self.hazard.fit(episodes)
-        self.hourly.fit(episodes)
-        self.residual.fit(episodes)
+    def fit(
+        self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]] | None = None
+    ) -> None:
+        """Refit every member (the weights are kept).
 
-    def learn(self, episode: Episode) -> None:
+        Args:
+            episodes: the room's episodes (POSIX seconds).
+            others: the other rooms' episodes by room id, for the context
+                model; without them it learns every moment as "nobody else
+                about" and adds little to B2.
+        """
+        self.hazard.fit(episodes)
+        self.context.fit(episodes, others or {})
+        self.hourly.fit(episodes)
+
+    def learn(
+        self, episode: Episode, others: Mapping[str, Sequence[Episode]] | None = None
+    ) -> None:
         """Add one finished episode to every member (incremental, well under 1 ms).
 
-        B1 and B2 predict from it at once; the hazard model only adds it to
+        ``others`` are the other rooms' episodes over the episode's span (for
+        the context model). B2 and the context model predict from it at once;
+        the hazard model only adds it to
         its counts: its tables change at the next :meth:`HazardModel.refit`
         (or :func:`.hazard.fit_tables` + :meth:`HazardModel.use_tables`),
         which the caller runs in an executor.
         """
         self.hazard.learn(episode)
+        self.context.learn_many([episode], others or {})
         self.hourly.learn(episode)
-        self.residual.learn(episode)
 
     @property
     def episode_counts(self) -> dict[RoomState, int]:
         """Completed episodes learned per state (including those not yet in the hazard tables)."""
-        return self.residual.episode_counts
+        return self.hourly.episode_counts
 
     def to_dict(self) -> dict[str, Any]:
         """Members and weights, JSON-ready (for the room's store)."""
@@ -161,8 +217,8 @@ class EnsembleModel:
             "crps_scale": self._crps_scale,
             "scores": dict(self.scores),
             "hazard": self.hazard.to_dict(),
+            "context": self.context.as_dict(),
             "hourly_median": self.hourly.as_dict(),
-            "residual_life": self.residual.to_dict(),
         }
 
     @classmethod
@@ -187,7 +243,7 @@ class EnsembleModel:
             )
             model.hazard = HazardModel.from_dict(time_zone, data["hazard"])
             model.hourly = HourlyMedianModel.from_dict(time_zone, data["hourly_median"])
-            model.residual = ResidualLifeModel.from_dict(data["residual_life"])
+            model.context = ContextModel.from_dict(time_zone, data["context"])
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"malformed ensemble model: {err!r}") from err
         model.scores = {name: scores[name] for name in MEMBERS}
@@ -204,47 +260,63 @@ class EnsembleModel:
         total = sum(raw.values())
         return {n: v / total for n, v in raw.items()}
 
-    def members(self, state: RoomState, elapsed: float, now: float) -> dict[str, RemainingTime]:
-        """Each member's distribution; members with too little history are left out."""
+    def members(
+        self, state: RoomState, elapsed: float, now: float, others: Snapshot | None = None
+    ) -> dict[str, RemainingTime]:
+        """Each member's distribution; members with too little history are left out.
+
+        Args:
+            state: the room's state.
+            elapsed: seconds in it so far.
+            now: the prediction moment, POSIX seconds.
+            others: the other rooms' (state, since) now; None leaves the
+                context model out.
+        """
         found: dict[str, RemainingTime] = {}
         hazard = self.hazard.remaining(state, elapsed, now)
         if hazard is not None:
             found["hazard"] = hazard
+        if others is not None:
+            samples = self.context.samples(state, now - elapsed, now, others)
+            if samples.size:
+                found["context"] = distribution_from_samples(samples)
         if state in _NEXT and self.hourly.episode_counts.get(state, 0) >= MIN_EPISODES:
             hour = datetime.fromtimestamp(now, self._tz).hour
             samples = self.hourly.remaining_samples(state, hour)
             if samples.size:
                 found["hourly_median"] = distribution_from_samples(samples)
-        if self.residual.episode_counts.get(state, 0) >= MIN_EPISODES:
-            residuals = self.residual.residuals(state, elapsed)
-            if residuals.size:
-                found["residual_life"] = distribution_from_samples(residuals)
         return found
 
     def predict(
-        self, state: RoomState, since: datetime, now: datetime
+        self, state: RoomState, since: datetime, now: datetime, others: Snapshot | None = None
     ) -> Prediction | InsufficientHistory:
-        """The mixture's prediction, with each member's median and weight.
+        """The ensemble's prediction, with each member's median and weight.
+
+        Args:
+            state: the room's state.
+            since: when it entered it (aware).
+            now: the prediction moment (aware).
+            others: the other rooms' (state, since in POSIX seconds) by room
+                id; None leaves the context model out.
 
         Raises:
             ValueError: if ``since`` or ``now`` is naive.
         """
-        prediction, _ = self.predict_with_members(state, since, now)
+        prediction, _ = self.predict_with_members(state, since, now, others)
         return prediction
 
     def predict_with_members(
-        self, state: RoomState, since: datetime, now: datetime
+        self, state: RoomState, since: datetime, now: datetime, others: Snapshot | None = None
     ) -> tuple[Prediction | InsufficientHistory, MemberForecast]:
         """Like :meth:`predict`, also returning the members' distributions for :meth:`observe`."""
         moment = to_timestamp(now)
         elapsed = max(0.0, moment - to_timestamp(since))
-        found = self.members(state, elapsed, moment) if state in _NEXT else {}
+        found = self.members(state, elapsed, moment, others) if state in _NEXT else {}
         if not found:
             seen = self.hazard.episode_counts.get(state, 0)
             return InsufficientHistory(episodes=seen, needed=MIN_EPISODES), MemberForecast({})
         weights = self._normalised(list(found))
-        pmf = sum(weights[n] * _floored(d) for n, d in found.items())
-        mixture = RemainingTime(STEP_SECONDS, np.asarray(pmf))
+        mixture = quantile_average({n: (weights[n], d) for n, d in found.items()})
         forecast = self.hazard.occupancy_forecast(state, elapsed, moment)
         base = from_timestamp(moment)
         contributions = []
