@@ -41,6 +41,7 @@ from custom_components.occupancy_prediction.coordinator import (
 )
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
+    Contribution,
     InsufficientHistory,
     Prediction,
 )
@@ -309,8 +310,12 @@ async def test_ready_prediction_payload_matches_the_entities(
         interval_lower=t0 + timedelta(minutes=5),
         interval_upper=t0 + timedelta(hours=1, minutes=5),
         confidence=0.625,
-        model="hourly_median",
+        model="ensemble",
         occupancy_forecast={60: 0.75, 15: 0.25},
+        contributions=(
+            Contribution("hazard", t0 + timedelta(minutes=10), 0.6),
+            Contribution("hourly_median", None, 0.4),
+        ),
     )
     publish(
         coordinator,
@@ -341,11 +346,23 @@ async def test_ready_prediction_payload_matches_the_entities(
             {"horizon_minutes": 15.0, "probability": 0.25},
             {"horizon_minutes": 60.0, "probability": 0.75},
         ],
-        "model": {"name": "hourly_median", "trained_at": None},
-        "contributions": None,
+        "model": {"name": "ensemble", "trained_at": None},
+        "contributions": [
+            {
+                "model": "hazard",
+                "predicted_time": (t0 + timedelta(minutes=10)).isoformat(),
+                "weight": 0.6,
+            },
+            {"model": "hourly_median", "predicted_time": None, "weight": 0.4},
+        ],
         "episodes": 7,
     }
-    assert hass.states.get("sensor.bedroom_next_transition").state == bedroom["predicted_time"]
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    assert next_transition.state == bedroom["predicted_time"]
+    # The entity carries the same forecast and contributions, as small JSON values.
+    assert next_transition.attributes["model"] == "ensemble"
+    assert next_transition.attributes["occupancy_forecast"] == {"15": 0.25, "60": 0.75}
+    assert next_transition.attributes["contributions"] == bedroom["contributions"]
     forecast = (await call(client, "get_forecast", room_id=BEDROOM))["result"]
     assert forecast == {
         "room_id": BEDROOM,
@@ -357,7 +374,10 @@ async def test_ready_prediction_payload_matches_the_entities(
         coordinator,
         HubStatus.READY,
         bedroom_id=RoomSnapshot(
-            RoomState.VACANT, t0, replace(prediction, predicted_time=None, occupancy_forecast={}), 7
+            RoomState.VACANT,
+            t0,
+            replace(prediction, predicted_time=None, occupancy_forecast={}, contributions=()),
+            7,
         ),
     )
     bedroom = (await call(client, "get_predictions", rooms=[BEDROOM]))["result"]["rooms"][0]
@@ -365,6 +385,10 @@ async def test_ready_prediction_payload_matches_the_entities(
     assert bedroom["time_until_seconds"] is None
     assert bedroom["time_until_human"] == "not within 24 hours"
     assert bedroom["occupancy_forecast"] is None
+    assert bedroom["contributions"] is None
+    attributes = hass.states.get("sensor.bedroom_next_transition").attributes
+    assert attributes["occupancy_forecast"] == {}
+    assert attributes["contributions"] == []
 
 
 def test_humanize_seconds() -> None:

@@ -49,12 +49,32 @@ def _minutes_until(prediction: Prediction, now: datetime) -> float | None:
 
 
 def _transition_attributes(prediction: Prediction) -> dict[str, Any]:
+    """The next transition's details, in JSON values.
+
+    ``occupancy_forecast`` maps minutes ahead (as strings, as JSON keys read
+    back) to P(occupied) then; ``contributions`` lists each ensemble member's
+    own predicted time (ISO, UTC; None beyond 24 h) and its weight.
+    """
     return {
         "transition_type": prediction.transition_type.value,
         "confidence": round(prediction.confidence, 3),
         "interval_lower": prediction.interval_lower.isoformat(),
         "interval_upper": prediction.interval_upper.isoformat(),
         "model": prediction.model,
+        "occupancy_forecast": {
+            str(minutes): round(probability, 3)
+            for minutes, probability in sorted(prediction.occupancy_forecast.items())
+        },
+        "contributions": [
+            {
+                "model": c.model,
+                "predicted_time": None
+                if c.predicted_time is None
+                else c.predicted_time.isoformat(),
+                "weight": round(c.weight, 3),
+            }
+            for c in prediction.contributions
+        ],
     }
 
 
@@ -106,6 +126,8 @@ class RoomPredictionSensor(OccupancyRoomEntity, SensorEntity):
     """A value of a room's prediction; unknown while the room is still learning."""
 
     entity_description: RoomSensorEntityDescription
+    # Change with every prediction and say nothing the recorder needs to keep.
+    _unrecorded_attributes = frozenset({"occupancy_forecast", "contributions"})
 
     def __init__(
         self,
@@ -132,7 +154,7 @@ class RoomPredictionSensor(OccupancyRoomEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Transition type, confidence and 80 % interval of the next transition sensor."""
+        """The next transition sensor's details: type, confidence, interval, forecast, members."""
         attributes_fn = self.entity_description.attributes_fn
         if attributes_fn is None or (prediction := self._prediction()) is None:
             return None

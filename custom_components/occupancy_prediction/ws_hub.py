@@ -139,8 +139,9 @@ def prediction_payload(
         has too little history (``predicted_time`` and the other prediction
         fields are null) and ``unknown`` while every sensor is unavailable.
         ``occupancy_forecast`` (``[{"horizon_minutes", "probability"}]``) is
-        null when the model gives none; ``contributions`` is null (no model
-        provides them yet).
+        null when the model gives none; ``contributions``
+        (``[{"model", "predicted_time", "weight"}]``: each ensemble member's
+        own prediction and its weight) is null when the model has no members.
     """
     state = snapshot.state
     prediction = snapshot.prediction
@@ -179,6 +180,15 @@ def prediction_payload(
             },
             model={"name": str(prediction.model), "trained_at": _iso(snapshot.trained_at)},
             occupancy_forecast=forecast_payload(prediction) or None,
+            contributions=[
+                {
+                    "model": c.model,
+                    "predicted_time": _iso(c.predicted_time),
+                    "weight": float(c.weight),
+                }
+                for c in prediction.contributions
+            ]
+            or None,
         )
     elif isinstance(prediction, InsufficientHistory):
         data.update(
