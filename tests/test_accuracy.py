@@ -2,27 +2,60 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.occupancy_prediction.alerts import AlertKind
 from custom_components.occupancy_prediction.const import DOMAIN
+from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel
+from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.prediction import Prediction
 from custom_components.occupancy_prediction.ws_hub import DATA_HUB
 
 from .conftest import setup_entry
-from .test_coordinator import DAY0, bedroom_entry, presence, record_three_mornings
+from .test_coordinator import (
+    DAY0,
+    bedroom_entry,
+    presence,
+    record_three_mornings,
+    three_mornings_episodes,
+)
+
+VACANT_SINCE = DAY0 + timedelta(days=3, hours=8)
+
+
+def direct_model() -> EnsembleModel:
+    """The ensemble fitted directly on the three mornings (equal weights)."""
+    model = EnsembleModel(dt_util.UTC)
+    model.fit(three_mornings_episodes())
+    return model
+
+
+def score_by_hand(
+    prediction: Prediction, made_at: datetime, happened: datetime
+) -> tuple[float, bool]:
+    """(absolute error in minutes, inside the 80 % interval) of one prediction."""
+    assert prediction.predicted_time is not None
+    error = abs((prediction.predicted_time - happened).total_seconds()) / 60
+    inside = prediction.interval_lower <= happened <= prediction.interval_upper
+    return error, inside
 
 
 async def test_a_prediction_is_scored_when_the_room_changes(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
 ) -> None:
-    """Sampled at 08:20: occupied in 32.5 min (interval 10-55 min); it happens at 08:40.
+    """Sampled at 08:20 and scored when the room is occupied at 08:40.
 
-    Error |20 - 32.5| = 12.5 min: within 15 minutes and inside the interval.
+    The expected figures come from the ensemble fitted directly on the same
+    episodes: its error against 08:40, and the Brier score of its 15-minute
+    forecast (08:35, when the room was still vacant: P(occupied) squared).
+    The members' forecasts of 08:20 are scored too, so the weights move.
     """
     # Connect before the clock moves back to 2026-05 (the access token must be
     # valid), after the integration registered its commands and static files.
@@ -45,6 +78,12 @@ async def test_a_prediction_is_scored_when_the_room_changes(
         {"type": "occupancy_prediction/get_accuracy", "room_id": "bedroom_id", "window": "24h"}
     )
     result = (await client.receive_json())["result"]
+    model = direct_model()
+    sampled_at = VACANT_SINCE + timedelta(minutes=20)
+    happened = VACANT_SINCE + timedelta(minutes=40)
+    prediction, members = model.predict_with_members(RoomState.VACANT, VACANT_SINCE, sampled_at)
+    assert isinstance(prediction, Prediction)
+    error, inside = score_by_hand(prediction, sampled_at, happened)
     assert result == {
         "room_id": "bedroom_id",
         "window": "24h",
@@ -52,42 +91,48 @@ async def test_a_prediction_is_scored_when_the_room_changes(
         "reason": None,
         "metrics": {
             "samples": 1,
-            "mae_minutes": 12.5,
-            "within15": 1.0,
-            "coverage80": 1.0,
-            "brier": {},
+            "mae_minutes": round(error, 2),
+            "within15": float(error <= 15),
+            "coverage80": float(inside),
+            "brier": {"15": round(prediction.occupancy_forecast[15] ** 2, 4)},
         },
         "predictions": [
             {
                 "scored_at": "2026-05-07T08:40:00+00:00",
-                "error_minutes": 12.5,
-                "within15": True,
-                "inside_interval": True,
+                "error_minutes": round(error, 2),
+                "within15": error <= 15,
+                "inside_interval": inside,
             }
         ],
     }
+    # The weights learned from the members' forecasts of 08:20 (20 minutes ahead).
+    model.observe(members, 20 * 60.0)
+    weights = entry.runtime_data.learners["bedroom_id"].model.weights
+    assert weights == pytest.approx(model.weights, rel=1e-5)
+    assert len(set(weights.values())) > 1
     await client.send_json_auto_id({"type": "occupancy_prediction/get_status"})
     status = (await client.receive_json())["result"]
     assert status["rooms"]["bedroom_id"]["accuracy"]["7d"] == result["metrics"]
 
-    # The scored predictions are kept across a restart.
+    # The scored predictions and the weights are kept across a restart (and its retraining).
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     await client.send_json_auto_id(
         {"type": "occupancy_prediction/get_accuracy", "room_id": "bedroom_id", "window": "24h"}
     )
     assert (await client.receive_json())["result"] == result
+    assert entry.runtime_data.learners["bedroom_id"].model.weights == weights
 
 
 async def test_degraded_accuracy_raises_an_alert_and_retrains(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Vacant from 08:00 to 10:50 while every prediction says 32.5 minutes.
+    """Vacant from 08:00 to 10:50 while the three mornings say "occupied by 09:00".
 
-    Samples at 08:20, 08:25, ..., 10:45 (30 of them, t = 20 + 5k minutes after
-    08:00) have actual remaining 170 - t. Errors |137.5 - t| sum to 1440 + 90
-    = 1530 minutes: MAE 51.0 > 45. Inside the 10-55 min interval only for
-    k = 19..28: coverage 10/30 = 0.33 < 0.70.
+    Samples at 08:20, 08:25, ..., 10:45 (30 of them) are scored against 10:50;
+    the expected MAE and coverage are worked out from the ensemble fitted
+    directly on the same episodes (no transition meanwhile: its weights stay
+    equal), and both are out of bounds.
     """
     await record_three_mornings(hass, freezer)
     start = DAY0 + timedelta(days=3, hours=8, minutes=20)
@@ -111,10 +156,22 @@ async def test_degraded_accuracy_raises_an_alert_and_retrains(
         for a in hass.data[DATA_HUB].alerts.alerts(active_only=True)
         if a.kind is AlertKind.ACCURACY_DEGRADED
     ]
+    model = direct_model()
+    happened = start + timedelta(minutes=150)
+    scored = []
+    for k in range(30):
+        sampled_at = start + timedelta(minutes=5 * k)
+        prediction = model.predict(RoomState.VACANT, VACANT_SINCE, sampled_at)
+        assert isinstance(prediction, Prediction)
+        scored.append(score_by_hand(prediction, sampled_at, happened))
+    mae = sum(error for error, _ in scored) / 30
+    coverage = sum(inside for _, inside in scored) / 30
+    assert mae > 45
+    assert coverage < 0.70
     assert alert.room_id == "bedroom_id"
     assert alert.message == (
-        "Bedroom: mae_above_threshold 51.00 beyond 45.00 (30 predictions); "
-        "coverage_out_of_range 0.33 beyond 0.70 (30 predictions)"
+        f"Bedroom: mae_above_threshold {mae:.2f} beyond 45.00 (30 predictions); "
+        f"coverage_out_of_range {coverage:.2f} beyond 0.70 (30 predictions)"
     )
     # The room was refitted at once (at 10:51), not only at the nightly retrain.
     assert coordinator.learners["bedroom_id"].trained_at == start + timedelta(minutes=151)

@@ -28,6 +28,10 @@ from custom_components.occupancy_prediction.const import (
     DEFAULT_OPTIONS,
     DOMAIN,
 )
+from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel
+from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.prediction import Prediction
 
 from .conftest import room_subentry, setup_entry
 
@@ -69,10 +73,71 @@ async def record_three_mornings(hass: HomeAssistant, freezer: FrozenDateTimeFact
     await async_wait_recording_done(hass)
 
 
+VAC, OCC = RoomState.VACANT, RoomState.OCCUPIED
+
+
+def three_mornings_episodes() -> list[Episode]:
+    """The bedroom's finished episodes as record_three_mornings makes them, listed by hand.
+
+    Vacant 08:00-09:00 and occupied 09:00-08:00 on 4-6 May (the vacant spell
+    from 08:00 on 7 May is still going on).
+    """
+    episodes: list[Episode] = []
+    for day in range(3):
+        morning = (DAY0 + timedelta(days=day, hours=8)).timestamp()
+        episodes.append(Episode(VAC, morning, morning + 3600, OCC))
+        episodes.append(Episode(OCC, morning + 3600, morning + 86400, VAC))
+    return episodes
+
+
+FOURTH_MORNING = Episode(
+    VAC,
+    (DAY0 + timedelta(days=3, hours=8)).timestamp(),
+    (DAY0 + timedelta(days=3, hours=9)).timestamp(),
+    OCC,
+)
+"""The vacant spell of 7 May, when the room becomes occupied at 09:00."""
+
+
+def expected_prediction(
+    state: RoomState, since: datetime, now: datetime, episodes: list[Episode]
+) -> Prediction:
+    """The ensemble's prediction, fitted directly on ``episodes`` (not through the integration)."""
+    model = EnsembleModel(dt_util.UTC)
+    model.fit(episodes)
+    prediction = model.predict(state, since, now)
+    assert isinstance(prediction, Prediction)
+    return prediction
+
+
+def attributes_of(prediction: Prediction) -> dict[str, object]:
+    """The Next transition sensor's prediction attributes for ``prediction``, written out."""
+    return {
+        "transition_type": prediction.transition_type.value,
+        "confidence": round(prediction.confidence, 3),
+        "interval_lower": prediction.interval_lower.isoformat(),
+        "interval_upper": prediction.interval_upper.isoformat(),
+        "model": "ensemble",
+        "occupancy_forecast": {
+            str(m): round(p, 3) for m, p in sorted(prediction.occupancy_forecast.items())
+        },
+        "contributions": [
+            {
+                "model": c.model,
+                "predicted_time": None
+                if c.predicted_time is None
+                else c.predicted_time.isoformat(),
+                "weight": round(c.weight, 3),
+            }
+            for c in prediction.contributions
+        ],
+    }
+
+
 async def test_predictions_learned_from_history(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Hand-computed in test_hourly_median.py::test_quantiles_of_the_hour_bucket."""
+    """The entities show the ensemble fitted on the three mornings (compared with a direct fit)."""
     await record_three_mornings(hass, freezer)
     now = DAY0 + timedelta(days=3, hours=8, minutes=20)
     freezer.move_to(now)
@@ -82,18 +147,30 @@ async def test_predictions_learned_from_history(
     assert occupancy.state == "off"
     # Vacant since 08:00 by the recorder's history, not since the set-up at 08:20.
     assert occupancy.attributes["since"] == "2026-05-07T08:00:00+00:00"
+    since = DAY0 + timedelta(days=3, hours=8)
+    expected = expected_prediction(VAC, since, now, three_mornings_episodes())
+    assert expected.predicted_time is not None
+    # Every vacant spell so far ended at 09:00, 40 minutes from now.
+    assert now + timedelta(minutes=20) < expected.predicted_time < now + timedelta(minutes=50)
     next_transition = hass.states.get("sensor.bedroom_next_transition")
-    assert next_transition.state == "2026-05-07T08:52:30+00:00"
-    assert next_transition.attributes["transition_type"] == "occupied"
-    assert next_transition.attributes["confidence"] == 0.5
-    assert next_transition.attributes["interval_lower"] == "2026-05-07T08:30:00+00:00"
-    assert next_transition.attributes["interval_upper"] == "2026-05-07T09:15:00+00:00"
-    assert next_transition.attributes["model"] == "hourly_median"
-    assert next_transition.attributes["device_class"] == "timestamp"
+    assert next_transition.state == expected.predicted_time.isoformat(timespec="seconds")
+    attributes = dict(next_transition.attributes)
+    assert attributes.pop("device_class") == "timestamp"
+    assert attributes.pop("friendly_name") == "Bedroom Next transition"
+    assert attributes == attributes_of(expected)
+    assert attributes["transition_type"] == "occupied"
+    contributions = attributes["contributions"]
+    assert len(contributions) >= 2
+    assert contributions[0]["model"] == "hazard"
+    # No prediction was scored yet: the weights are equal.
+    assert {c["weight"] for c in contributions} == {round(1 / len(contributions), 3)}
+    assert list(attributes["occupancy_forecast"]) == ["15", "30", "60", "120", "240"]
     until = hass.states.get("sensor.bedroom_time_until_transition")
-    assert float(until.state) == 32.5
+    assert float(until.state) == round((expected.predicted_time - now).total_seconds() / 60, 1)
     assert until.attributes["unit_of_measurement"] == "min"
-    assert hass.states.get("sensor.bedroom_prediction_confidence").state == "50.0"
+    assert float(hass.states.get("sensor.bedroom_prediction_confidence").state) == round(
+        expected.confidence * 100, 1
+    )
     # Three days of history predict, but under a week is still "learning", with a repair.
     assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "insufficient_history_bedroom_id")
@@ -105,28 +182,59 @@ async def test_predictions_learned_from_history(
         "keep_days": "10",
     }
 
-    # The room becomes occupied at 09:00: three 23-hour occupied episodes
-    # give remaining 23 h .. 22 h 05 at 09:xx, median 22 h 32.5 min.
-    freezer.move_to(DAY0 + timedelta(days=3, hours=9))
+    # The room becomes occupied at 09:00. The fourth vacant spell is learned at
+    # once by B1 and B2; the hazard model's tables are refitted in the executor
+    # and used from the next minute's refresh.
+    nine = DAY0 + timedelta(days=3, hours=9)
+    freezer.move_to(nine)
     presence(hass, "on")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("binary_sensor.bedroom_occupancy").state == "on"
+    model = EnsembleModel(dt_util.UTC)
+    model.fit(three_mornings_episodes())
+    model.learn(FOURTH_MORNING)
+    learned = model.predict(OCC, nine, nine)
+    assert isinstance(learned, Prediction)
+    assert learned.predicted_time is not None
+    # Three 23-hour occupied spells: vacant again towards 08:00 tomorrow.
+    assert timedelta(hours=20) < learned.predicted_time - nine <= timedelta(hours=23)
     next_transition = hass.states.get("sensor.bedroom_next_transition")
+    assert next_transition.state == learned.predicted_time.isoformat(timespec="seconds")
     assert next_transition.attributes["transition_type"] == "vacant"
-    assert float(hass.states.get("sensor.bedroom_time_until_transition").state) == 1352.5
+    until = float(hass.states.get("sensor.bedroom_time_until_transition").state)
+    assert until == round((learned.predicted_time - nine).total_seconds() / 60, 1)
+
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    refitted = expected_prediction(
+        OCC, nine, nine + timedelta(minutes=1), [*three_mornings_episodes(), FOURTH_MORNING]
+    )
+    assert refitted != learned
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    assert dict(next_transition.attributes, device_class=None, friendly_name=None) == dict(
+        attributes_of(refitted), device_class=None, friendly_name=None
+    )
 
 
 async def test_time_until_follows_the_clock(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """B2 ignores elapsed time: a minute later the same median is a minute later."""
+    """Each minute's refresh predicts afresh for the new moment (not the cached prediction)."""
     await record_three_mornings(hass, freezer)
-    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    start = DAY0 + timedelta(days=3, hours=8, minutes=20)
+    freezer.move_to(start)
     await setup_entry(hass, bedroom_entry())
+    since = DAY0 + timedelta(days=3, hours=8)
     freezer.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bedroom_next_transition").state == "2026-05-07T08:53:30+00:00"
+    later = expected_prediction(VAC, since, start + timedelta(minutes=1), three_mornings_episodes())
+    assert later != expected_prediction(VAC, since, start, three_mornings_episodes())
+    assert later.predicted_time is not None
+    assert hass.states.get("sensor.bedroom_next_transition").state == (
+        later.predicted_time.isoformat(timespec="seconds")
+    )
 
 
 async def test_too_little_history_is_learning_and_unknown(hass: HomeAssistant) -> None:
@@ -276,7 +384,7 @@ async def test_unrelated_registry_update_changes_nothing(
 async def test_training_failure_sets_error(hass: HomeAssistant) -> None:
     presence(hass, "on")
     with patch(
-        "custom_components.occupancy_prediction.room_learner.HourlyMedianModel.fit",
+        "custom_components.occupancy_prediction.room_learner.EnsembleModel.fit",
         side_effect=RuntimeError("boom"),
     ):
         await setup_entry(hass, bedroom_entry())

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.occupancy_prediction.const import DEFAULT_OPTIONS
+from custom_components.occupancy_prediction.engine.ensemble import MEMBERS
 
 from .conftest import setup_entry
 
@@ -66,6 +67,8 @@ async def test_diagnostics(
                     "trained_at": now.isoformat(),
                     "training_seconds": ANY,
                     "episodes": {"occupied": 0, "vacant": 0},
+                    # Nothing scored yet: equal weights.
+                    "weights": {name: 1 / len(MEMBERS) for name in MEMBERS},
                 },
             },
             "bedroom_id": {
@@ -90,6 +93,8 @@ async def test_diagnostics(
                     "trained_at": now.isoformat(),
                     "training_seconds": ANY,
                     "episodes": {"occupied": 0, "vacant": 0},
+                    # Nothing scored yet: equal weights.
+                    "weights": {name: 1 / len(MEMBERS) for name in MEMBERS},
                 },
             },
         },

@@ -27,7 +27,28 @@ from custom_components.occupancy_prediction.const import (
 from custom_components.occupancy_prediction.store import room_store_key
 
 from .conftest import room_subentry, setup_entry
-from .test_coordinator import BEDROOM, DAY0, bedroom_entry, presence, record_three_mornings
+from .test_coordinator import (
+    BEDROOM,
+    DAY0,
+    VAC,
+    bedroom_entry,
+    expected_prediction,
+    presence,
+    record_three_mornings,
+    three_mornings_episodes,
+)
+
+EIGHT_TWENTY = DAY0 + timedelta(days=3, hours=8, minutes=20)
+
+
+def expected_at_eight_twenty() -> str:
+    """The Next transition state at 08:20 on 7 May, from the ensemble fitted directly."""
+    expected = expected_prediction(
+        VAC, DAY0 + timedelta(days=3, hours=8), EIGHT_TWENTY, three_mornings_episodes()
+    )
+    assert expected.predicted_time is not None
+    return expected.predicted_time.isoformat(timespec="seconds")
+
 
 PREDICTION_ENTITIES = (
     "sensor.bedroom_next_transition",
@@ -45,19 +66,41 @@ def prediction_states(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
 async def test_restart_gives_the_same_predictions_from_storage(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
 ) -> None:
+    """Learned episodes, refitted hazard tables, weights and 'since' all come back from storage."""
     await record_three_mornings(hass, freezer)
-    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    freezer.move_to(EIGHT_TWENTY)
     entry = bedroom_entry()
     await setup_entry(hass, entry)
+    assert prediction_states(hass)[0][0] == expected_at_eight_twenty()
+    # Sampled at 08:20, scored when the room is occupied at 08:40 (the weights
+    # move; the vacant spell is learned and the hazard tables refitted).
+    await entry.runtime_data.async_refresh()
+    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=40))
+    presence(hass, "on")
+    await hass.async_block_till_done()
+    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=45))
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    learner = entry.runtime_data.learners["bedroom_id"]
+    weights = learner.model.weights
+    assert len(set(weights.values())) > 1
     before = prediction_states(hass)
-    assert before[0][0] == "2026-05-07T08:52:30+00:00"
+    assert before[0][1]["transition_type"] == "vacant"
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     stored = hass_storage[room_store_key("bedroom_id")]["data"]
-    # off at 08:00 and on at 09:00 for three days, off at 08:00 on the fourth.
-    assert stored["sensors"][BEDROOM]["states"] == "0101010"
-    assert stored["model"]["params"]["episode_counts"] == {"occupied": 3, "vacant": 3}
+    # off at 08:00 and on at 09:00 for three days, off at 08:00 and on at 08:40 on the fourth.
+    assert stored["sensors"][BEDROOM]["states"] == "01010101"
+    assert stored["model"]["key"]["model"] == "ensemble"
+    assert stored["model"]["params"]["hourly_median"]["episode_counts"] == {
+        "occupied": 3,
+        "vacant": 4,
+    }
+    assert stored["model"]["current_episode"] == [
+        "occupied",
+        (DAY0 + timedelta(days=3, hours=8, minutes=40)).timestamp(),
+    ]
 
     # No retraining after the restart: the predictions come from what was stored.
     with patch(
@@ -67,7 +110,89 @@ async def test_restart_gives_the_same_predictions_from_storage(
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
     assert prediction_states(hass) == before
+    assert entry.runtime_data.learners["bedroom_id"].model.weights == weights
     assert hass.states.get("sensor.occupancy_prediction_status").state == "error"
+
+
+async def test_stale_saved_model_is_retrained(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A model saved by an older version (B2 only) is not loaded but retrained, without error."""
+    await record_three_mornings(hass, freezer)
+    freezer.move_to(EIGHT_TWENTY)
+    hass_storage[room_store_key("bedroom_id")] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": room_store_key("bedroom_id"),
+        "data": {
+            "sensors": {},
+            "model": {
+                "key": {
+                    "model": "hourly_median",
+                    "sensors": [[BEDROOM, "presence"]],
+                    "vacancy_delay": 300.0,
+                },
+                "trained_at": "2026-05-06T03:30:00+00:00",
+                "training_seconds": 0.01,
+                "params": {"episode_counts": {"occupied": 3, "vacant": 3}, "buckets": []},
+            },
+            "accuracy": None,
+        },
+    }
+    entry = bedroom_entry()
+    with patch(
+        "custom_components.occupancy_prediction.room_learner.EnsembleModel.from_dict",
+        side_effect=AssertionError("a stale model must not be loaded"),
+    ):
+        await setup_entry(hass, entry)
+    assert "Saved model of Bedroom is out of date; retraining" in caplog.text
+    assert entry.runtime_data.learners["bedroom_id"].trained_at == EIGHT_TWENTY
+    assert hass.states.get("sensor.bedroom_next_transition").state == expected_at_eight_twenty()
+    assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"version": 1},
+        {"version": 99},
+        None,
+        [1, 2, 3],
+        "scores",
+    ],
+)
+async def test_corrupt_saved_model_is_retrained(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    params: Any,
+) -> None:
+    """Unusable saved parameters under a current key: a warning, then the room retrains."""
+    await record_three_mornings(hass, freezer)
+    freezer.move_to(EIGHT_TWENTY)
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[room_store_key("bedroom_id")]["data"]
+    stored["model"]["params"] = params
+    with patch(
+        "custom_components.occupancy_prediction.room_learner.RoomLearner.async_train",
+        side_effect=RuntimeError("no retraining yet"),
+    ):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert "Saved model of Bedroom is unusable" in caplog.text
+    assert entry.runtime_data.learners["bedroom_id"].model is None
+    assert hass.states.get("sensor.bedroom_next_transition").state == "unknown"
+    # The next training (here the retrain action's) brings the predictions back.
+    await entry.runtime_data.async_retrain()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.bedroom_next_transition").state == expected_at_eight_twenty()
 
 
 async def test_damaged_room_file_is_relearned_from_the_recorder(
@@ -77,7 +202,7 @@ async def test_damaged_room_file_is_relearned_from_the_recorder(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await record_three_mornings(hass, freezer)
-    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    freezer.move_to(EIGHT_TWENTY)
     hass_storage[room_store_key("bedroom_id")] = {
         "version": 1,
         "minor_version": 1,
@@ -86,7 +211,7 @@ async def test_damaged_room_file_is_relearned_from_the_recorder(
     }
     await setup_entry(hass, bedroom_entry())
     assert "moved aside" in caplog.text
-    assert hass.states.get("sensor.bedroom_next_transition").state == "2026-05-07T08:52:30+00:00"
+    assert hass.states.get("sensor.bedroom_next_transition").state == expected_at_eight_twenty()
 
 
 async def test_live_episodes_are_learned_and_saved(
@@ -107,7 +232,10 @@ async def test_live_episodes_are_learned_and_saved(
     await hass.async_block_till_done()
     stored = hass_storage[room_store_key("bedroom_id")]["data"]
     assert stored["sensors"][BEDROOM]["states"] == "01010101"
-    assert stored["model"]["params"]["episode_counts"] == {"occupied": 3, "vacant": 4}
+    assert stored["model"]["params"]["hourly_median"]["episode_counts"] == {
+        "occupied": 3,
+        "vacant": 4,
+    }
 
 
 async def test_removed_room_loses_its_data_and_a_new_one_starts_fresh(
@@ -153,7 +281,7 @@ async def test_sensor_removed_from_a_room_is_forgotten(
     await hass.async_block_till_done(wait_background_tasks=True)
     # Episodes are derived again from the remaining sensor only.
     assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
-    assert hass.states.get("sensor.bedroom_next_transition").state == "2026-05-07T08:52:30+00:00"
+    assert hass.states.get("sensor.bedroom_next_transition").state == expected_at_eight_twenty()
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert list(hass_storage[room_store_key("bedroom_id")]["data"]["sensors"]) == [BEDROOM]
 

@@ -15,13 +15,25 @@ from custom_components.occupancy_prediction.const import DOMAIN
 from custom_components.occupancy_prediction.ws_hub import DATA_HUB
 
 from .conftest import setup_entry
-from .test_coordinator import DAY0, bedroom_entry, record_three_mornings
+from .test_coordinator import (
+    DAY0,
+    VAC,
+    bedroom_entry,
+    expected_prediction,
+    record_three_mornings,
+    three_mornings_episodes,
+)
 
 
 async def test_get_predictions(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     await record_three_mornings(hass, freezer)
-    freezer.move_to(DAY0 + timedelta(days=3, hours=8, minutes=20))
+    now = DAY0 + timedelta(days=3, hours=8, minutes=20)
+    freezer.move_to(now)
     await setup_entry(hass, bedroom_entry())
+    expected = expected_prediction(
+        VAC, DAY0 + timedelta(days=3, hours=8), now, three_mornings_episodes()
+    )
+    assert expected.predicted_time is not None
     response = await hass.services.async_call(
         DOMAIN, "get_predictions", {"rooms": ["bedroom"]}, blocking=True, return_response=True
     )
@@ -29,13 +41,26 @@ async def test_get_predictions(hass: HomeAssistant, freezer: FrozenDateTimeFacto
     (room,) = response["rooms"]  # type: ignore[misc]
     assert room["room_id"] == "bedroom_id"
     assert room["transition_type"] == "occupied"
-    assert room["predicted_time"] == "2026-05-07T08:52:30+00:00"
-    assert room["confidence_score"] == 0.5
+    assert room["predicted_time"] == expected.predicted_time.isoformat()
+    assert room["confidence_score"] == expected.confidence
     assert room["interval"] == {
-        "lower": "2026-05-07T08:30:00+00:00",
-        "upper": "2026-05-07T09:15:00+00:00",
+        "lower": expected.interval_lower.isoformat(),
+        "upper": expected.interval_upper.isoformat(),
         "level": 0.8,
     }
+    assert room["model"]["name"] == "ensemble"
+    assert room["occupancy_forecast"] == [
+        {"horizon_minutes": float(m), "probability": p}
+        for m, p in sorted(expected.occupancy_forecast.items())
+    ]
+    assert room["contributions"] == [
+        {
+            "model": c.model,
+            "predicted_time": None if c.predicted_time is None else c.predicted_time.isoformat(),
+            "weight": c.weight,
+        }
+        for c in expected.contributions
+    ]
     # By id, and every room by default, give the same.
     by_id = await hass.services.async_call(
         DOMAIN, "get_predictions", {"rooms": ["bedroom_id"]}, blocking=True, return_response=True

@@ -54,7 +54,6 @@ from .const import (
 )
 from .engine.drift import DriftEvent, ErrorDrift
 from .engine.episodes import Episode
-from .engine.hourly_median import MIN_EPISODES
 from .engine.occupancy import RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
 from .engine.scoring import (
@@ -220,7 +219,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 room.tracker.update(entity_id, value, now)
                 learner.observe(entity_id, now.timestamp(), value)
             room.last = Transition(now.timestamp(), room.tracker.state)
-            room.learner.accuracy.state_changed(room.tracker.state, now)
+            room.learner.state_changed(room.tracker.state, now)
             self._rooms[config.room_id] = room
         # Data of rooms deleted since the last start goes now.
         await EntryIndex(self.hass, entry.entry_id).async_keep_only(set(self._rooms))
@@ -271,9 +270,9 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         for room_id, snapshot in data.rooms.items():
             # Kept every 5 minutes; scored when the room really changes.
             if isinstance(snapshot.prediction, Prediction):
-                self._rooms[room_id].learner.accuracy.sample(snapshot.prediction, now)
+                self._rooms[room_id].learner.sample(snapshot.prediction, now)
             else:
-                self._rooms[room_id].learner.accuracy.advance(now)
+                self._rooms[room_id].learner.advance(now)
         return data
 
     def _adapt(self, room: _Room, now: datetime) -> None:
@@ -298,14 +297,8 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         for room_id, room in self._rooms.items():
             state = room.tracker.state
             model = room.learner.model
-            prediction: Prediction | InsufficientHistory | None = None
-            if state is not RoomState.UNKNOWN:
-                prediction = (
-                    model.predict(state, now)
-                    if model is not None
-                    else InsufficientHistory(episodes=0, needed=MIN_EPISODES)
-                )
             since = self._since(room)
+            prediction = self._predict(room, state, since, now)
             rooms[room_id] = RoomSnapshot(
                 state=state,
                 since=None
@@ -319,6 +312,20 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 scored_24h=room.scored_24h,
             )
         return OccupancyData(rooms=rooms, status=self._status(rooms, now), computed_at=now)
+
+    def _predict(
+        self, room: _Room, state: RoomState, since: float | None, now: datetime
+    ) -> Prediction | InsufficientHistory | None:
+        """The room's prediction at ``now``; None while its state is unknown.
+
+        The only call of the learner's ``predict`` (cached there): whatever
+        else a model needs at prediction time is gathered here.
+        """
+        if state is RoomState.UNKNOWN:
+            return None
+        return room.learner.predict(
+            state, from_timestamp(now.timestamp() if since is None else since), now
+        )
 
     @property
     def learners(self) -> dict[str, RoomLearner]:
@@ -351,12 +358,20 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         "since the restart"; the logs' replay knows when the episode began.
         """
         since = room.tracker.since
+        return None if since is None else self._began(room, room.tracker.state, since)
+
+    def _began(self, room: _Room, state: RoomState, since: float) -> float:
+        """When the room's episode of ``state``, live since ``since`` (POSIX s), really began.
+
+        Earlier than ``since`` when ``since`` is the start-up and the room's
+        current episode (from the logs' replay at the last training, or saved
+        before the restart) is of the same state and already going on.
+        """
         episode = room.learner.current_episode
         if (
-            since is not None
-            and since == self._started_at.timestamp()
+            since == self._started_at.timestamp()
             and episode is not None
-            and episode.state is room.tracker.state
+            and episode.state is state
             and episode.end is None
         ):
             return min(since, episode.start)
@@ -405,9 +420,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
     def _record(self, room: _Room, transitions: list[Transition]) -> bool:
         """Learn each finished episode (cheap, incremental) and re-arm the hold timer."""
         for transition in transitions:
-            scored = len(room.learner.accuracy.scores)
-            room.learner.accuracy.state_changed(transition.state, transition.at)
-            for score in list(room.learner.accuracy.scores)[scored:]:
+            for score in room.learner.state_changed(transition.state, transition.at):
                 if (event := room.drift.add(score.error, score.scored_at)) is not None:
                     LOGGER.info("%s: concept drift (%s)", room.config.name, event.detail)
                     room.drift_event = event
@@ -416,11 +429,12 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             elif room.last is not None and room.last.state is RoomState.UNKNOWN:
                 LOGGER.info("%s: occupancy sensors report again", room.config.name)
             if room.last is not None:
+                # The first episode after a restart began before it, as the logs tell.
+                began = self._began(room, room.last.state, room.last.timestamp)
                 room.learner.learn(
-                    Episode(
-                        room.last.state, room.last.timestamp, transition.timestamp, transition.state
-                    )
+                    Episode(room.last.state, began, transition.timestamp, transition.state)
                 )
+            room.learner.episode_began(transition.state, transition.timestamp)
             room.last = transition
         self._arm_hold_timer(room)
         return bool(transitions)

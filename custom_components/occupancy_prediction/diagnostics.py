@@ -24,6 +24,11 @@ def _prediction(prediction: Prediction | InsufficientHistory | None) -> dict[str
             "predicted_time": prediction.predicted_time,
             "interval": [prediction.interval_lower, prediction.interval_upper],
             "confidence": prediction.confidence,
+            "occupancy_forecast": dict(prediction.occupancy_forecast),
+            "contributions": [
+                {"model": c.model, "predicted_time": c.predicted_time, "weight": c.weight}
+                for c in prediction.contributions
+            ],
         }
     if isinstance(prediction, InsufficientHistory):
         return {
@@ -66,6 +71,7 @@ async def async_get_config_entry_diagnostics(
                 "trained_at": learner.trained_at,
                 "training_seconds": learner.training_seconds,
                 "episodes": None if learner.model is None else dict(learner.model.episode_counts),
+                "weights": None if learner.model is None else learner.model.weights,
             },
         }
     return {

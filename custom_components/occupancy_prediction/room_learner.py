@@ -1,31 +1,56 @@
 """What one room has learned, how it keeps learning, and how it is kept.
 
-A :class:`RoomLearner` owns a room's per-sensor evidence logs and its model,
-loads them from the room's :class:`RoomStore` at start-up (so predictions are
-there at once after a restart), fills the logs from the recorder, and saves
-after changes. Fitting runs in the executor; the event loop only appends to
-the logs and adds finished episodes to the model incrementally.
+A :class:`RoomLearner` owns a room's per-sensor evidence logs and its model
+(the engine's :class:`EnsembleModel`), loads them from the room's
+:class:`RoomStore` at start-up (so predictions are there at once after a
+restart), fills the logs from the recorder, and saves after changes. Fitting
+runs in the executor; the event loop only appends to the logs, adds finished
+episodes to the model incrementally (the hazard member's tables are then
+refitted in the executor), scores the members of the room's past predictions
+to update the ensemble's weights, and predicts (cached, see :meth:`RoomLearner.predict`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import numpy as np
 
 from .const import LOGGER
+from .engine.distribution import RemainingTime
+from .engine.ensemble import (
+    MEMBERS,
+    MIN_EPISODES,
+    MODEL_NAME,
+    STORAGE_VERSION,
+    EnsembleModel,
+    MemberForecast,
+)
 from .engine.episodes import Episode
-from .engine.hourly_median import MODEL_NAME, HourlyMedianModel
-from .engine.occupancy import SensorKind
-from .engine.scoring import AccuracyTracker
+from .engine.hazard import fit_tables
+from .engine.occupancy import KNOWN_STATES, RoomState, SensorKind
+from .engine.prediction import HORIZON_SECONDS, InsufficientHistory, Prediction
+from .engine.scoring import SAMPLE_SECONDS, AccuracyTracker, Score
 from .engine.sensor_log import SensorLog, replay_logs
 from .history import async_import_into_logs
 from .room_config import RoomConfig
 from .store import RoomData, RoomStore
+
+PREDICTION_MAX_AGE = 55.0
+"""Seconds a cached prediction is reused for the same state, ``since`` and model.
+
+Below the coordinator's one-minute refresh, so every refresh predicts afresh,
+while the publishes that other rooms' changes cause in between reuse it.
+"""
+
+MAX_MEMBER_SAMPLES = 48
+"""Member forecasts kept per room for the ensemble's weights (the rest are thinned out)."""
 
 
 def _fit(
@@ -34,16 +59,54 @@ def _fit(
     vacancy_delay: float,
     until: float,
     time_zone: tzinfo,
-) -> tuple[HourlyMedianModel, Episode | None]:
-    """Replay the logs and fit a fresh model (runs in a worker thread).
+) -> tuple[EnsembleModel, Episode | None]:
+    """Replay the logs and fit a fresh ensemble (runs in a worker thread).
+
+    Args:
+        logs: entity id -> a copy of its evidence log (not touched by the loop).
+        sensors: entity id -> kind.
+        vacancy_delay: seconds a motion or door sensor holds the room occupied.
+        until: POSIX seconds (UTC) up to which the logs are complete.
+        time_zone: the home's zone.
 
     Returns:
-        The model and the episode still going on at ``until`` (None if none).
+        The ensemble (equal weights: the caller carries the live ones over)
+        and the episode still going on at ``until`` (None if none).
     """
     episodes = replay_logs(logs, sensors, vacancy_delay, until)
-    model = HourlyMedianModel(time_zone)
+    model = EnsembleModel(time_zone)
     model.fit(episodes)
     return model, episodes[-1] if episodes else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """The last prediction: what it was made for, when (POSIX s) and its members."""
+
+    key: tuple[object, ...]
+    state: RoomState
+    made_at: float
+    prediction: Prediction | InsufficientHistory
+    members: MemberForecast
+
+
+@dataclass(frozen=True, slots=True)
+class _MemberSample:
+    """A kept member forecast, made at ``made_at`` (POSIX s) for a room in ``state``."""
+
+    made_at: float
+    state: RoomState
+    members: MemberForecast
+
+
+def _compact(members: MemberForecast) -> MemberForecast:
+    """The members' distributions in single precision (half the memory; plenty for a log score)."""
+    return MemberForecast(
+        {
+            name: RemainingTime(d.step, d.pmf.astype(np.float32))
+            for name, d in members.distributions.items()
+        }
+    )
 
 
 class RoomLearner:
@@ -56,13 +119,15 @@ class RoomLearner:
         time_zone: the home's zone (hours of day are local).
 
     Attributes:
-        model: the fitted model, None until the first training.
+        model: the fitted ensemble, None until the first training.
         trained_at: when the model was last fitted from scratch (aware UTC).
         training_seconds: how long that took, in seconds.
         imported: whether the recorder's history has been imported.
         accuracy: the live scoring of the room's predictions (saved with it).
-        current_episode: the episode going on at the last full training, as
-            the logs tell it (it may have begun long before a restart).
+        current_episode: the episode going on: as the logs told it at the
+            last full training (it may have begun long before a restart), or
+            as the live tracker began it since (:meth:`episode_began`). Saved
+            with the model, so ``since`` is right at once after a restart.
     """
 
     def __init__(
@@ -79,19 +144,32 @@ class RoomLearner:
         self._tz = time_zone
         self._store = RoomStore(hass, config.room_id)
         self.logs: dict[str, SensorLog] = {entity_id: SensorLog() for entity_id in sensors}
-        self.model: HourlyMedianModel | None = None
+        self.model: EnsembleModel | None = None
         self.trained_at: datetime | None = None
         self.training_seconds: float | None = None
         self.imported = False
         self.accuracy = AccuracyTracker()
         self.current_episode: Episode | None = None
         self._pending: list[tuple[str, float, str | None]] = []
+        # Bumped whenever the model's predictions may change (train, learn, refit, weights).
+        self._version = 0
+        self._cache: _Cached | None = None
+        self._member_samples: list[_MemberSample] = []
+        self._member_every = SAMPLE_SECONDS
+        self._refitting = False
+        self._refit_again = False
+        self._training_since: float | None = None
+        self._learned_while_training: list[Episode] = []
+        self._began_while_training = False
 
     @property
     def _model_key(self) -> dict[str, Any]:
         """What a saved model depends on: if any of it changed, the model is stale."""
         return {
             "model": MODEL_NAME,
+            "version": STORAGE_VERSION,
+            "members": list(MEMBERS),
+            "time_zone": str(self._tz),
             "sensors": sorted(self._sensors.items()),
             "vacancy_delay": self.config.vacancy_delay,
         }
@@ -108,16 +186,24 @@ class RoomLearner:
             if entity_id in data.sensors:
                 self.logs[entity_id] = data.sensors[entity_id]
         saved = data.model
-        if saved is None or saved.get("key") != _jsonable(self._model_key):
+        if saved is None:
+            return
+        if saved.get("key") != _jsonable(self._model_key):
+            # Another model, version, zone or sensor set: retrained after the history import.
+            LOGGER.info("Saved model of %s is out of date; retraining", self.config.name)
             return
         try:
-            self.model = HourlyMedianModel.from_dict(self._tz, saved["params"])
+            self.model = EnsembleModel.from_dict(self._tz, saved["params"])
             self.trained_at = dt_util.parse_datetime(str(saved.get("trained_at")))
             seconds = saved.get("training_seconds")
             self.training_seconds = float(seconds) if isinstance(seconds, (int, float)) else None
-        except (ValueError, KeyError) as err:
+            if (current := saved.get("current_episode")) is not None:
+                state, start = current
+                self.current_episode = Episode(RoomState(state), float(start), None, None)
+        except (ValueError, KeyError, TypeError) as err:
             LOGGER.warning("Saved model of %s is unusable (%s); retraining", self.config.name, err)
             self.model = None
+        self._changed(save=False)
 
     def history_start(self) -> float | None:
         """POSIX seconds of the oldest evidence kept for the room, None if none."""
@@ -181,18 +267,187 @@ class RoomLearner:
         logs = {entity_id: log.copy() for entity_id, log in self.logs.items()}
         now = dt_util.utcnow()
         started = time.perf_counter()
-        self.model, self.current_episode = await self._hass.async_add_executor_job(
-            _fit, logs, dict(self._sensors), self.config.vacancy_delay, now.timestamp(), self._tz
-        )
+        self._training_since = now.timestamp()
+        self._learned_while_training = []
+        self._began_while_training = False
+        try:
+            model, current = await self._hass.async_add_executor_job(
+                _fit,
+                logs,
+                dict(self._sensors),
+                self.config.vacancy_delay,
+                now.timestamp(),
+                self._tz,
+            )
+        finally:
+            self._training_since = None
         self.training_seconds = time.perf_counter() - started
+        if self.model is not None:
+            # The weights are learned online, not from the logs: they carry over.
+            model.scores = dict(self.model.scores)
+        # Episodes that ended after the logs were copied are not in the fit.
+        for episode in self._learned_while_training:
+            model.learn(episode)
+        self.model = model
         self.trained_at = now
-        self.save_soon()
+        if not self._began_while_training:
+            self.current_episode = current
+        if self._learned_while_training:
+            self._schedule_refit()
+        self._learned_while_training = []
+        self._changed()
+
+    def episode_began(self, state: RoomState, start: float) -> None:
+        """The room entered ``state`` at ``start`` (POSIX seconds, UTC), as the live tracker saw."""
+        self.current_episode = Episode(state, start, None, None)
+        if self._training_since is not None:
+            self._began_while_training = True
 
     def learn(self, episode: Episode) -> None:
-        """Add a live finished episode to the model (cheap, on the loop)."""
-        if self.model is not None:
-            self.model.learn(episode)
+        """Add a live finished episode to every member (cheap, on the loop).
+
+        B1 and B2 predict from it at once; the hazard member's tables are
+        refitted in the executor (one refit at a time, coalesced).
+        """
+        if self.model is None:
+            return
+        self.model.learn(episode)
+        if (
+            self._training_since is not None
+            and episode.end is not None
+            and episode.end > self._training_since
+        ):
+            self._learned_while_training.append(episode)
+        self._changed()
+        self._schedule_refit()
+
+    def _schedule_refit(self) -> None:
+        """Refit the hazard tables soon; once more after the running refit if one runs."""
+        if self._refitting:
+            self._refit_again = True
+            return
+        self._refitting = True
+        self._hass.async_create_task(
+            self._async_refit_hazard(), f"occupancy_prediction refit {self.config.name}"
+        )
+
+    async def _async_refit_hazard(self) -> None:
+        """Refit the hazard tables on a snapshot of its counts, in the executor."""
+        try:
+            while (model := self.model) is not None:
+                self._refit_again = False
+                fitted = await self._hass.async_add_executor_job(
+                    fit_tables, model.hazard.counts_snapshot()
+                )
+                if model is self.model:
+                    model.hazard.use_tables(fitted)
+                    self._changed()
+                if not self._refit_again:
+                    break
+        except Exception:  # noqa: BLE001 - the old tables stay; the daily refit tries again
+            LOGGER.exception("Refitting the hazard model of %s failed", self.config.name)
+        finally:
+            self._refitting = False
+
+    def _changed(self, save: bool = True) -> None:
+        """The model's predictions may have changed: forget the cached one (and save soon)."""
+        self._version += 1
+        self._cache = None
+        if save:
             self.save_soon()
+
+    def predict(
+        self, state: RoomState, since: datetime, now: datetime
+    ) -> Prediction | InsufficientHistory:
+        """The room's prediction at ``now`` for ``state`` entered at ``since`` (aware UTC).
+
+        This is the one place the coordinator asks for a prediction. It is
+        computed afresh (about 1 ms) when the state, ``since`` or the model
+        changed, or when the cached one is ``PREDICTION_MAX_AGE`` seconds old;
+        otherwise the cached prediction is returned.
+        """
+        if self.model is None:
+            return InsufficientHistory(episodes=0, needed=MIN_EPISODES)
+        moment = now.timestamp()
+        key: tuple[object, ...] = (state, since.timestamp(), self._version)
+        cached = self._cache
+        if (
+            cached is not None
+            and cached.key == key
+            and 0.0 <= moment - cached.made_at < PREDICTION_MAX_AGE
+        ):
+            return cached.prediction
+        prediction, members = self.model.predict_with_members(state, since, now)
+        self._cache = _Cached(key, state, moment, prediction, members)
+        return prediction
+
+    def sample(self, prediction: Prediction, now: datetime) -> None:
+        """Keep the room's current prediction for live scoring (every 5 minutes).
+
+        Alongside the accuracy tracker's sample, the members' distributions
+        behind it are kept (at most ``MAX_MEMBER_SAMPLES``, thinned evenly over
+        a long episode) to score them, and so update the weights, once the
+        room changes state (:meth:`state_changed`).
+        """
+        self._settle_members(now.timestamp())
+        if not self.accuracy.sample(prediction, now):
+            return
+        cached = self._cache
+        if cached is None or cached.prediction is not prediction:
+            return
+        samples = self._member_samples
+        if samples and cached.made_at - samples[-1].made_at < self._member_every:
+            return
+        if len(samples) >= MAX_MEMBER_SAMPLES:
+            del samples[1::2]
+            self._member_every *= 2
+        if cached.members.distributions:
+            samples.append(_MemberSample(cached.made_at, cached.state, _compact(cached.members)))
+
+    def advance(self, now: datetime) -> None:
+        """Let time pass without a prediction to keep; score what the 24 h horizon settles."""
+        self.accuracy.advance(now)
+        self._settle_members(now.timestamp())
+
+    def _settle_members(self, moment: float) -> None:
+        """Score member forecasts that saw no change within 24 h against the 24 h cap."""
+        samples = self._member_samples
+        settled = 0
+        while settled < len(samples) and moment - samples[settled].made_at >= HORIZON_SECONDS:
+            settled += 1
+        if settled and self.model is not None:
+            for sample in samples[:settled]:
+                self.model.observe(sample.members, HORIZON_SECONDS)
+            self._changed()
+        del samples[:settled]
+
+    def state_changed(self, state: RoomState, at: datetime) -> list[Score]:
+        """The room entered ``state`` at ``at``: score its kept predictions.
+
+        The accuracy tracker scores the kept predictions; the ensemble scores
+        the kept member forecasts of the episode that ended (remaining time
+        ``at - made_at`` seconds, capped at 24 h), which updates its weights.
+        Forecasts made before an ``unknown`` spell are dropped (censored).
+
+        Returns:
+            The scores this added to the accuracy tracker.
+        """
+        before = len(self.accuracy.scores)
+        self.accuracy.state_changed(state, at)
+        scores = list(self.accuracy.scores)[before:]
+        moment = at.timestamp()
+        self._settle_members(moment)
+        ended = [s for s in self._member_samples if s.state is not state]
+        if ended:
+            if state in KNOWN_STATES and self.model is not None:
+                for sample in ended:
+                    if sample.state in KNOWN_STATES:
+                        actual = min(max(moment - sample.made_at, 0.0), HORIZON_SECONDS)
+                        self.model.observe(sample.members, actual)
+                self._changed()
+            self._member_samples = [s for s in self._member_samples if s.state is state]
+            self._member_every = SAMPLE_SECONDS
+        return scores
 
     def _data(self) -> RoomData:
         if self.imported:
@@ -206,7 +461,10 @@ class RoomLearner:
                 "key": _jsonable(self._model_key),
                 "trained_at": None if self.trained_at is None else self.trained_at.isoformat(),
                 "training_seconds": self.training_seconds,
-                "params": self.model.as_dict(),
+                "params": self.model.to_dict(),
+                "current_episode": None
+                if self.current_episode is None
+                else [self.current_episode.state.value, self.current_episode.start],
             }
         return RoomData(
             sensors=dict(self.logs), model=model, accuracy=self.accuracy.scores_as_dict()

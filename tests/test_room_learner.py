@@ -1,0 +1,206 @@
+"""A room's learner on its own: prediction cache, online weights, live learning and refits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import itertools
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+
+from custom_components.occupancy_prediction import room_learner
+from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel, MemberForecast
+from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.occupancy import RoomState, SensorKind
+from custom_components.occupancy_prediction.engine.prediction import HORIZON_SECONDS, Prediction
+from custom_components.occupancy_prediction.room_config import RoomConfig
+from custom_components.occupancy_prediction.room_learner import (
+    MAX_MEMBER_SAMPLES,
+    PREDICTION_MAX_AGE,
+    RoomLearner,
+)
+
+OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
+T0 = datetime(2026, 5, 4, tzinfo=UTC)
+SENSOR = "binary_sensor.bedroom_presence"
+
+
+def daily_hour(days: int) -> list[Episode]:
+    """Occupied 09:00-10:00 every day from 4 May, vacant in between."""
+    episodes: list[Episode] = []
+    for day in range(days):
+        begin = (T0 + timedelta(days=day, hours=9)).timestamp()
+        if episodes:
+            episodes.append(Episode(VAC, episodes[-1].end or 0.0, begin, OCC))
+        episodes.append(Episode(OCC, begin, begin + 3600, VAC))
+    return episodes
+
+
+def fitted(days: int = 10) -> EnsembleModel:
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(days))
+    return model
+
+
+def make_learner(hass: HomeAssistant, model: EnsembleModel | None = None) -> RoomLearner:
+    config = RoomConfig("bedroom_id", "Bedroom", None, (SENSOR,), (), 300.0)
+    learner = RoomLearner(hass, config, {SENSOR: SensorKind.PRESENCE}, UTC)
+    learner.model = model
+    return learner
+
+
+def sample_every_five_minutes(learner: RoomLearner, since: datetime, minutes: int) -> None:
+    """Predict and sample as the coordinator's refresh does, every 5 minutes."""
+    for step in range(0, minutes, 5):
+        now = since + timedelta(minutes=step)
+        prediction = learner.predict(VAC, since, now)
+        assert isinstance(prediction, Prediction)
+        learner.sample(prediction, now)
+
+
+async def test_prediction_is_cached_until_something_changes(hass: HomeAssistant) -> None:
+    learner = make_learner(hass, fitted())
+    since = T0 + timedelta(days=10, hours=10)
+    now = since + timedelta(hours=1)
+    first = learner.predict(VAC, since, now)
+    assert learner.predict(VAC, since, now + timedelta(seconds=PREDICTION_MAX_AGE - 1)) is first
+    # Older than the limit, another 'since', another state or a learned episode: afresh.
+    later = now + timedelta(seconds=PREDICTION_MAX_AGE)
+    assert learner.predict(VAC, since, later) is not first
+    assert learner.predict(VAC, since, later) == fitted().predict(VAC, since, later)
+    again = learner.predict(VAC, since - timedelta(minutes=1), later)
+    assert learner.predict(VAC, since, later) is not again
+    # An unusual two-hour vacant spell: B2 (and B1) predict from it at once.
+    learner.learn(Episode(VAC, since.timestamp(), since.timestamp() + 7200, OCC))
+    assert learner.predict(VAC, since, later) != fitted().predict(VAC, since, later)
+    await hass.async_block_till_done()
+    assert make_learner(hass).predict(VAC, since, now).needed == 3  # type: ignore[union-attr]
+
+
+async def test_member_forecasts_are_bounded_and_score_the_finished_episode(
+    hass: HomeAssistant,
+) -> None:
+    """Ten hours of 5-minute samples keep at most MAX_MEMBER_SAMPLES, evenly thinned."""
+    learner = make_learner(hass, fitted())
+    since = T0 + timedelta(days=10, hours=10)
+    sample_every_five_minutes(learner, since, 600)
+    samples = learner._member_samples
+    assert len(samples) <= MAX_MEMBER_SAMPLES
+    assert samples[0].made_at == since.timestamp()
+    gaps = {b.made_at - a.made_at for a, b in itertools.pairwise(samples)}
+    assert gaps == {1200.0}  # thinned twice: every 20 minutes
+    # The weights learn from exactly these forecasts, scored against the change.
+    expected = fitted()
+    end = since + timedelta(hours=11)
+    for sample in samples:
+        expected.observe(sample.members, end.timestamp() - sample.made_at)
+    assert learner.model is not None
+    before = learner.predict(VAC, since, end - timedelta(minutes=1))
+    learner.state_changed(OCC, end)
+    assert learner.model.scores == pytest.approx(expected.scores)
+    assert learner.model.scores != fitted().scores
+    assert learner._member_samples == []
+    # The weights changed, so the cached prediction is not reused.
+    assert learner.predict(VAC, since, end - timedelta(minutes=1)) is not before
+
+
+async def test_member_forecasts_before_an_unknown_spell_are_dropped(hass: HomeAssistant) -> None:
+    learner = make_learner(hass, fitted())
+    since = T0 + timedelta(days=10, hours=10)
+    sample_every_five_minutes(learner, since, 30)
+    assert len(learner._member_samples) == 6
+    learner.state_changed(UNK, since + timedelta(hours=1))
+    assert learner._member_samples == []
+    assert learner.model is not None
+    assert learner.model.scores == fitted().scores
+
+
+async def test_member_forecasts_settle_at_the_24_hour_cap(hass: HomeAssistant) -> None:
+    learner = make_learner(hass, fitted())
+    since = T0 + timedelta(days=10, hours=10)
+    sample_every_five_minutes(learner, since, 10)
+    first, second = learner._member_samples
+    expected = fitted()
+    expected.observe(first.members, HORIZON_SECONDS)
+    learner.advance(since + timedelta(hours=24))
+    assert learner._member_samples == [second]
+    assert learner.model is not None
+    assert learner.model.scores == pytest.approx(expected.scores)
+    # A prediction that was not the cached one (nothing to score with) keeps no members.
+    other = fitted().predict(VAC, since, since + timedelta(days=2))
+    assert isinstance(other, Prediction)
+    learner.sample(other, since + timedelta(days=2))
+    assert learner._member_samples == []
+
+
+async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> None:
+    """The logs were copied before it ended: the new model learns it after the fit."""
+    learner = make_learner(hass, EnsembleModel(UTC))
+    learner.model.scores = dict.fromkeys(learner.model.scores, -1.0)  # type: ignore[union-attr]
+    now = dt_util.utcnow().timestamp()
+    late = Episode(OCC, now - 600, now + 1, VAC)
+    real = hass.async_add_executor_job
+
+    async def meanwhile(target: Any, *args: Any) -> Any:
+        if target is room_learner._fit:
+            # An episode already in the logs (it ended before the training began) is not relearned.
+            learner.learn(Episode(VAC, 0.0, 1.0, OCC))
+            learner.learn(late)
+            learner.episode_began(VAC, late.end or 0.0)
+        return await real(target, *args)
+
+    with patch.object(hass, "async_add_executor_job", meanwhile):
+        await learner.async_train()
+    await hass.async_block_till_done()
+    assert learner.model is not None
+    # Fitted on empty logs, plus the episode that ended during the training.
+    assert learner.model.episode_counts == {OCC: 1, VAC: 0}
+    assert learner.model.hazard.episode_counts == {OCC: 1, VAC: 0}
+    # The live episode and the learned weights survive the retraining.
+    assert learner.current_episode == Episode(VAC, late.end or 0.0, None, None)
+    assert set(learner.model.scores.values()) == {-1.0}
+
+
+async def test_hazard_refits_are_coalesced_and_survive_failure(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    learner = make_learner(hass, fitted(3))
+    assert learner.model is not None
+    for episode in daily_hour(5)[-4:]:
+        learner.learn(episode)
+    await hass.async_block_till_done()
+    assert learner.model.hazard.episode_counts == {OCC: 5, VAC: 4}
+    # A refit whose model was replaced meanwhile is thrown away.
+    replaced = learner.model
+    learner.learn(daily_hour(6)[-1])
+    learner.model = fitted(3)
+    await hass.async_block_till_done()
+    assert replaced.hazard.episode_counts == {OCC: 5, VAC: 4}
+    with patch.object(room_learner, "fit_tables", side_effect=RuntimeError("singular")):
+        learner.learn(daily_hour(6)[-1])
+        await hass.async_block_till_done()
+    assert "Refitting the hazard model of Bedroom failed" in caplog.text
+    assert learner.model.hazard.episode_counts == {OCC: 3, VAC: 2}
+    # Without a model there is nothing to learn or refit.
+    learner.model = None
+    learner.learn(daily_hour(7)[-1])
+    await hass.async_block_till_done()
+    assert not learner._refitting
+
+
+def test_compact_member_forecast_scores_alike() -> None:
+    model = fitted()
+    since = T0 + timedelta(days=10, hours=10)
+    _, members = model.predict_with_members(VAC, since, since)
+    compact = room_learner._compact(members)
+    assert isinstance(compact, MemberForecast)
+    assert {n: d.pmf.dtype.name for n, d in compact.distributions.items()} == dict.fromkeys(
+        members.distributions, "float32"
+    )
+    twin = fitted()
+    model.observe(members, 3600.0)
+    twin.observe(compact, 3600.0)
+    assert twin.scores == pytest.approx(model.scores, rel=1e-5)
