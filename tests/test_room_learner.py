@@ -83,18 +83,22 @@ async def test_prediction_is_cached_until_something_changes(hass: HomeAssistant)
 async def test_member_forecasts_are_bounded_and_score_the_finished_episode(
     hass: HomeAssistant,
 ) -> None:
-    """Ten hours of 5-minute samples keep at most MAX_MEMBER_SAMPLES, evenly thinned."""
+    """15 hours of 5-minute samples: members every 15 minutes, then thinned to every 30."""
     learner = make_learner(hass, fitted())
     since = T0 + timedelta(days=10, hours=10)
-    sample_every_five_minutes(learner, since, 600)
+    sample_every_five_minutes(learner, since, 180)
+    assert [s.made_at - since.timestamp() for s in learner._member_samples] == [
+        900.0 * k for k in range(12)
+    ]
+    sample_every_five_minutes(learner, since + timedelta(minutes=180), 720)
     samples = learner._member_samples
-    assert len(samples) <= MAX_MEMBER_SAMPLES
+    assert len(samples) == MAX_MEMBER_SAMPLES // 2 + 6
     assert samples[0].made_at == since.timestamp()
     gaps = {b.made_at - a.made_at for a, b in itertools.pairwise(samples)}
-    assert gaps == {1200.0}  # thinned twice: every 20 minutes
+    assert gaps == {1800.0}
     # The weights learn from exactly these forecasts, scored against the change.
     expected = fitted()
-    end = since + timedelta(hours=11)
+    end = since + timedelta(hours=16)
     for sample in samples:
         expected.observe(sample.members, end.timestamp() - sample.made_at)
     assert learner.model is not None
@@ -111,7 +115,7 @@ async def test_member_forecasts_before_an_unknown_spell_are_dropped(hass: HomeAs
     learner = make_learner(hass, fitted())
     since = T0 + timedelta(days=10, hours=10)
     sample_every_five_minutes(learner, since, 30)
-    assert len(learner._member_samples) == 6
+    assert len(learner._member_samples) == 2
     learner.state_changed(UNK, since + timedelta(hours=1))
     assert learner._member_samples == []
     assert learner.model is not None
@@ -121,7 +125,7 @@ async def test_member_forecasts_before_an_unknown_spell_are_dropped(hass: HomeAs
 async def test_member_forecasts_settle_at_the_24_hour_cap(hass: HomeAssistant) -> None:
     learner = make_learner(hass, fitted())
     since = T0 + timedelta(days=10, hours=10)
-    sample_every_five_minutes(learner, since, 10)
+    sample_every_five_minutes(learner, since, 20)
     first, second = learner._member_samples
     expected = fitted()
     expected.observe(first.members, HORIZON_SECONDS)
