@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from custom_components.occupancy_prediction.engine import ensemble as ensemble_module
 from custom_components.occupancy_prediction.engine.distribution import RemainingTime
 from custom_components.occupancy_prediction.engine.ensemble import (
     FLOOR,
@@ -18,8 +19,10 @@ from custom_components.occupancy_prediction.engine.ensemble import (
     distribution_from_samples,
     log_score,
     quantile_average,
+    with_survival,
 )
 from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
     InsufficientHistory,
@@ -42,11 +45,29 @@ def daily_hour(days: int) -> list[Episode]:
     return episodes
 
 
-def test_histogram_of_samples() -> None:
-    """Samples 0 s, 400 s and 24 h: a third in step 0, a third in step 1, a third beyond."""
-    distribution = distribution_from_samples(np.array([0.0, 400.0, 86400.0]))
-    assert distribution.pmf[:2] == pytest.approx([1 / 3, 1 / 3])
-    assert distribution.pmf.sum() == pytest.approx(2 / 3)
+def test_samples_give_numpys_sample_quantiles() -> None:
+    """The CDF runs linearly through the sorted samples at levels k / (n - 1).
+
+    Samples 0 s, 400 s and 24 h: F(300) = 0.375, F(600) = 0.5 + 200 / 86000 / 2;
+    numpy's median is 400 s and its 90 % quantile 400 + 0.8 * 86000 s. The
+    grid keeps the CDF at the 5-minute edges only (linear between them), so
+    quantiles agree to within one step.
+    """
+    samples = np.array([0.0, 400.0, 86400.0])
+    distribution = distribution_from_samples(samples)
+    assert distribution.pmf[:2] == pytest.approx([0.375, 0.5 + 100 / 86000 - 0.375])
+    # Step 1 holds 0.375..0.50116: the median is 0.99 of the way through it.
+    assert distribution.quantile(0.5) == pytest.approx(
+        300 + 300 * 0.125 / (0.5 + 100 / 86000 - 0.375)
+    )
+    assert distribution.quantile(0.9) == pytest.approx(np.quantile(samples, 0.9), abs=300.0)
+    sparse = np.array([600.0, 3000.0, 6000.0, 9000.0])  # an even count: 4500 s between
+    assert distribution_from_samples(sparse).quantile(0.5) == pytest.approx(4500.0, abs=300.0)
+    single = distribution_from_samples(np.array([400.0]))
+    assert single.pmf[1] == 1.0
+    assert single.pmf.sum() == 1.0
+    assert distribution_from_samples(np.array([86400.0, 86400.0])).quantile(0.5) is None
+    assert distribution_from_samples(np.array([86400.0])).pmf.sum() == 0.0
     assert distribution_from_samples(np.empty(0)).pmf.sum() == 0.0
 
 
@@ -90,6 +111,32 @@ def test_untrained_and_unknown_say_so() -> None:
     assert isinstance(model.predict(UNK, now, now), InsufficientHistory)
 
 
+@pytest.fixture
+def few_episodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the hazard and context models join after 3 episodes instead of 50."""
+    monkeypatch.setattr(ensemble_module, "MIN_MODEL_EPISODES", 3)
+
+
+def test_b2_alone_until_enough_episodes() -> None:
+    """Under MIN_MODEL_EPISODES episodes only B2 predicts, and the ensemble says what B2 says."""
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(14))
+    assert ensemble_module.MIN_MODEL_EPISODES > 14
+    now = T0 + timedelta(days=14, hours=9, minutes=20)
+    prediction = model.predict(OCC, now - timedelta(minutes=20), now, others={})
+    assert isinstance(prediction, Prediction)
+    assert [c.model for c in prediction.contributions] == ["hourly_median"]
+    own = HourlyMedianModel(UTC)
+    own.fit(daily_hour(14))
+    alone = own.predict(OCC, now)
+    assert isinstance(alone, Prediction)
+    assert alone.predicted_time is not None
+    assert prediction.predicted_time is not None
+    # To within one 5-minute step of the grid.
+    assert abs((prediction.predicted_time - alone.predicted_time).total_seconds()) < 300.0
+
+
+@pytest.mark.usefixtures("few_episodes")
 def test_mixture_prediction_with_contributions() -> None:
     model = EnsembleModel(UTC)
     model.fit(daily_hour(14))
@@ -177,6 +224,7 @@ def test_incremental_learning_feeds_every_member() -> None:
     assert learnt.predict(OCC, now, now, {}) == full.predict(OCC, now, now, {})
 
 
+@pytest.mark.usefixtures("few_episodes")
 def test_saved_and_restored_with_its_weights() -> None:
     model = EnsembleModel(UTC)
     model.fit(daily_hour(14))
@@ -215,3 +263,19 @@ def test_malformed_saved_ensemble_is_refused(change: dict[str, object], match: s
         EnsembleModel.from_dict(UTC, data)
     with pytest.raises(ValueError, match="malformed"):
         EnsembleModel.from_dict(UTC, {})
+
+
+def test_forecast_with_the_ensembles_survival() -> None:
+    """P(occ) = S_e o + (1 - S_e) q with q = (f - S_h o) / (1 - S_h), by hand at 15 min."""
+    half = np.zeros(STEPS)
+    half[:3] = 0.5 / 3  # hazard: P(change by 15 min) = 0.5
+    most = np.zeros(STEPS)
+    most[:3] = 0.8 / 3  # ensemble: 0.8
+    hazard, ensemble = RemainingTime(300.0, half), RemainingTime(300.0, most)
+    # Occupied, hazard says 0.5 occupied: q = (0.5 - 0.5) / 0.5 = 0; 0.2 * 1 + 0.8 * 0.
+    assert with_survival({15: 0.5}, OCC, hazard, ensemble) == pytest.approx({15: 0.2})
+    # Vacant, hazard says 0.3: q = 0.3 / 0.5 = 0.6; 0.8 * 0.6.
+    assert with_survival({15: 0.3}, VAC, hazard, ensemble) == pytest.approx({15: 0.48})
+    # A hazard model sure of no change says nothing of re-entry: the next state is taken.
+    never = RemainingTime(300.0, np.zeros(STEPS))
+    assert with_survival({15: 1.0}, OCC, never, ensemble) == pytest.approx({15: 0.2})
