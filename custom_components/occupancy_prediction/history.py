@@ -98,7 +98,7 @@ def _windows(start: datetime, end: datetime) -> Iterator[list[_Window]]:
         stop = min(cursor + WINDOW, end)
         windows.append((cursor, stop + _OVERLAP if stop < end else end, cursor == start))
         cursor = stop
-    per_chunk = CHUNK // WINDOW
+    per_chunk = max(1, CHUNK // WINDOW)
     for first in range(0, len(windows), per_chunk):
         yield windows[first : first + per_chunk]
 
