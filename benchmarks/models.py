@@ -128,7 +128,6 @@ class Ensemble(Adapter):
     def fit(self, episodes: Sequence[Episode], time_zone: tzinfo) -> None:
         if self.model is None:
             self.model = EnsembleModel(time_zone)
-        self.model.hourly.fit(episodes)
         self.model.hazard = self.shared.model
         self.model.context = self.shared_context.model
 

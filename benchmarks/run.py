@@ -31,8 +31,9 @@ import tracemalloc
 
 import numpy as np
 
+from custom_components.occupancy_prediction.engine.context import Timeline, snapshot
+from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel
 from custom_components.occupancy_prediction.engine.episodes import Episode
-from custom_components.occupancy_prediction.engine.hazard import HazardModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomOccupancy
 from custom_components.occupancy_prediction.engine.timeutil import from_timestamp
 
@@ -95,7 +96,12 @@ def evaluate_rolling(home: Home, every: float = ROLLING_EVERY) -> dict:
 
 
 def speed(home: Home, year_days: float = 365, copies: int = 20) -> dict:
-    """Median update and prediction cost, refit time on 112 days, memory of 20 x 365 days."""
+    """Median update and prediction cost, refit time on 112 days, memory of 20 x 365 days.
+
+    All for the whole ensemble (hazard, context and B2 models; the context
+    model sees the other rooms) on the Aruba bedroom; the event update is the
+    occupancy rules' (``RoomOccupancy``), what the event loop does per event.
+    """
     room = home.rooms["bedroom"]
     tracker = RoomOccupancy(room.sensors, room.vacancy_delay)
     costs = []
@@ -103,31 +109,36 @@ def speed(home: Home, year_days: float = 365, copies: int = 20) -> dict:
         begin = time.perf_counter()
         tracker.update_ts(event.entity_id, event.value, event.timestamp)
         costs.append(time.perf_counter() - begin)
-    episodes = room.episodes(home.end)
-    model = HazardModel(home.time_zone)
+    everything = all_episodes(home)
+    episodes = everything.pop("bedroom")
+    timelines = {name: Timeline(found) for name, found in everything.items()}
+    model = EnsembleModel(home.time_zone)
     refits = []
     for _ in range(3):
         begin = time.perf_counter()
-        model.fit(episodes)
+        model.fit(episodes, everything)
         refits.append(time.perf_counter() - begin)
     predicts = []
     for moment in np.arange(home.end - 7 * DAY, home.end - DAY, 3600.0):
         episode = next(e for e in reversed(episodes) if e.start <= moment)
+        others = snapshot(timelines, float(moment))
         begin = time.perf_counter()
-        model.predict(episode.state, from_timestamp(episode.start), from_timestamp(moment))
+        model.predict(episode.state, from_timestamp(episode.start), from_timestamp(moment), others)
         predicts.append(time.perf_counter() - begin)
     learns = []
-    learner = HazardModel(home.time_zone)
+    learner = EnsembleModel(home.time_zone)
     for episode in episodes[:2000]:
         begin = time.perf_counter()
-        learner.learn(episode)
+        learner.learn(episode, everything)
         learns.append(time.perf_counter() - begin)
-    year = _tile(episodes, home.end - home.start, year_days * DAY)
+    span = home.end - home.start
+    year = _tile(episodes, span, year_days * DAY)
+    year_others = {name: _tile(found, span, year_days * DAY) for name, found in everything.items()}
     tracemalloc.start()
     models = []
     for _ in range(copies):
-        fitted = HazardModel(home.time_zone)
-        fitted.fit(year)
+        fitted = EnsembleModel(home.time_zone)
+        fitted.fit(year, year_others)
         models.append(fitted)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -214,19 +225,26 @@ def print_room(title: str, figures: dict[str, dict]) -> None:
 
 
 def print_summary(report: dict) -> None:
-    """MAE skill against B2 and Brier@60 gain against Markov, one line per room."""
-    print("\n== Summary: MAE skill vs B2 (hazard / ensemble), Brier@60 gain vs markov (hazard)")
+    """MAE skill against B2 and Brier gains against Markov, one line per room."""
+    print(
+        "\n== Summary: MAE skill vs B2 (hazard / context / ensemble), "
+        "ensemble Brier@30 and @60 gain vs markov"
+    )
     tables = [("aruba_fixed", report["aruba_fixed"])]
     tables += [(f"rolling {home}", rooms) for home, rooms in report["rolling"].items()]
     for title, rooms in tables:
         for room, figures in rooms.items():
             base = figures["B2"]["mae_min"]
-            skills = [1 - figures[m]["mae_min"] / base for m in ("hazard", "ensemble")]
-            markov = figures["markov"]["brier"]["60"]
-            gain = 1 - figures["hazard"]["brier"]["60"] / markov if markov else math.nan
+            skills = [1 - figures[m]["mae_min"] / base for m in ("hazard", "context", "ensemble")]
+            gains = []
+            for minutes in ("30", "60"):
+                markov = figures["markov"]["brier"][minutes]
+                gains.append(
+                    1 - figures["ensemble"]["brier"][minutes] / markov if markov else math.nan
+                )
             print(
                 f"  {title:<16} {room:<16} B2 {base:6.1f}  skill {skills[0]:+.3f} / "
-                f"{skills[1]:+.3f}  Brier@60 gain {gain:+.3f}"
+                f"{skills[1]:+.3f} / {skills[2]:+.3f}  Brier gain {gains[0]:+.3f} / {gains[1]:+.3f}"
             )
 
 
@@ -264,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_summary(report)
     if "aruba" in homes:
         report["speed"] = speed(homes["aruba"])
-        print("\n== Speed and memory (hazard model; Aruba bedroom)")
+        print("\n== Speed and memory (the whole ensemble; Aruba bedroom)")
         for key, value in report["speed"].items():
             print(f"  {key:<24} {value}")
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")

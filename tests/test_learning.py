@@ -93,7 +93,7 @@ async def test_restart_gives_the_same_predictions_from_storage(
     # off at 08:00 and on at 09:00 for three days, off at 08:00 and on at 08:40 on the fourth.
     assert stored["sensors"][BEDROOM]["states"] == "01010101"
     assert stored["model"]["key"]["model"] == "ensemble"
-    assert stored["model"]["params"]["hourly_median"]["episode_counts"] == {
+    assert stored["model"]["params"]["context"]["episode_counts"] == {
         "occupied": 3,
         "vacant": 4,
     }
@@ -232,7 +232,7 @@ async def test_live_episodes_are_learned_and_saved(
     await hass.async_block_till_done()
     stored = hass_storage[room_store_key("bedroom_id")]["data"]
     assert stored["sensors"][BEDROOM]["states"] == "01010101"
-    assert stored["model"]["params"]["hourly_median"]["episode_counts"] == {
+    assert stored["model"]["params"]["context"]["episode_counts"] == {
         "occupied": 3,
         "vacant": 4,
     }

@@ -76,7 +76,7 @@ def test_rolling_protocol_and_json(tmp_path: Path, capsys: pytest.CaptureFixture
     report = json.loads(out.read_text())
     assert set(report) == {"aruba_fixed", "rolling", "speed"}
     figures = report["rolling"]["houseD"]["kitchen"]
-    assert set(figures) == {"B1", "B2", "markov", "hazard", "ensemble"}
+    assert set(figures) == {"B1", "B2", "markov", "hazard", "context", "ensemble"}
     assert set(figures["hazard"]) == set(run.JSON_KEYS)
     assert set(figures["markov"]) == {"brier"}
     assert set(figures["hazard"]["brier"]) == {"15", "30", "60", "120"}

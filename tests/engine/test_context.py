@@ -16,6 +16,7 @@ from custom_components.occupancy_prediction.engine.context import (
     snapshot,
 )
 from custom_components.occupancy_prediction.engine.episodes import Episode
+from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
@@ -171,3 +172,19 @@ def test_round_trip_and_malformed() -> None:
         ContextModel.from_dict(LA, {**data, "buckets": [["sleeping", 1, "here", [1], [0]]]})
     with pytest.raises(ValueError, match="lacks"):
         ContextModel.from_dict(LA, {**data, "episode_counts": {"occupied": 3}})
+
+
+def test_b2_samples_from_the_same_store() -> None:
+    """hourly_samples gives exactly HourlyMedianModel's samples, for every state and hour."""
+    bedroom, kitchen = _mornings(12, datetime(2026, 10, 20, tzinfo=LA))
+    model = ContextModel(LA)
+    model.fit(bedroom, {"kitchen": kitchen})
+    baseline = HourlyMedianModel(LA)
+    baseline.fit(bedroom)
+    for state in (OCC, VAC):
+        for hour in range(24):
+            np.testing.assert_array_equal(
+                np.sort(model.hourly_samples(state, hour)),
+                np.sort(baseline.remaining_samples(state, hour)),
+            )
+    assert model.hourly_samples(UNK, 3).size == 0

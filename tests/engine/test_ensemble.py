@@ -250,7 +250,6 @@ def test_saved_and_restored_with_its_weights() -> None:
         ({"scores": {"hazard": 0.0}}, "members"),
         ({"scores": {"hazard": math.nan, "hourly_median": 0.0, "context": 0.0}}, "members"),
         ({"hazard": {"version": 1}}, "malformed"),
-        ({"hourly_median": None}, "malformed"),
         ({"context": {"occupied": []}}, "malformed"),
         ({"forgetting": "often"}, "could not convert"),
     ],

@@ -20,7 +20,12 @@ context). A prediction takes the samples of its (state, hour, context)
 bucket, widening the hour window by up to ``MAX_WIDEN_HOURS`` until they come
 from at least ``MIN_BUCKET_EPISODES`` distinct episodes; failing that it backs
 off to B2's (state, hour) samples across all contexts. The distribution is
-the histogram of those samples. It is an empirical conditional-quantile model
+that of those samples.
+
+The union of a (state, hour)'s buckets over all contexts is exactly B2's
+bucket, so :meth:`ContextModel.hourly_samples` serves baseline B2 from the
+same store (the ensemble keeps one copy of the samples, not two). Samples are
+kept as 32-bit whole seconds. It is an empirical conditional-quantile model
 in the spirit of the back-off n-gram estimates of Katz (1987, IEEE Trans.
 ASSP 35(3)) applied to the activity-context idea of Scott et al., "PreHeat:
 controlling home heating using occupancy prediction" (UbiComp 2011).
@@ -45,6 +50,8 @@ RECENT_SECONDS = 600.0
 MIN_EPISODES = 3
 MIN_BUCKET_EPISODES = 10
 MAX_WIDEN_HOURS = 2
+B2_MIN_BUCKET_EPISODES = 2
+"""B2's own widening rule (:mod:`.hourly_median`), for :meth:`ContextModel.hourly_samples`."""
 MODEL_NAME = "context"
 
 Snapshot = Mapping[str, tuple[RoomState, float]]
@@ -166,8 +173,8 @@ class ContextModel:
                 point += SAMPLE_STEP_SECONDS
             next_id += 1
         for key, values in remaining.items():
-            new_values = np.asarray(values, dtype=float)
-            new_owners = np.asarray(owners[key], dtype=np.int64)
+            new_values = np.asarray(values, dtype=np.int32)
+            new_owners = np.asarray(owners[key], dtype=np.int32)
             if key in self._remaining:
                 new_values = np.concatenate([self._remaining[key], new_values])
                 new_owners = np.concatenate([self._owners[key], new_owners])
@@ -185,13 +192,27 @@ class ContextModel:
             return np.empty(0)
         hour = datetime.fromtimestamp(now, self._tz).hour
         label = context_key(state, since, now, others)
-        found = self._pooled(state, hour, {label}, MAX_WIDEN_HOURS)
+        found = self._pooled(state, hour, {label}, MAX_WIDEN_HOURS, MIN_BUCKET_EPISODES)
         if found.size:
             return found
-        labels = {key[2] for key in self._remaining if key[0] is state}
-        return self._pooled(state, hour, labels, 12)
+        return self._pooled(state, hour, self._labels(state), 12, MIN_BUCKET_EPISODES)
 
-    def _pooled(self, state: RoomState, hour: int, labels: set[str], widest: int) -> np.ndarray:
+    def hourly_samples(self, state: RoomState, hour: int) -> np.ndarray:
+        """Baseline B2's samples (seconds) for ``state`` at local ``hour``, whatever the context.
+
+        The same samples as :meth:`.HourlyMedianModel.remaining_samples` on the
+        same episodes, widened by the same rule.
+        """
+        if state not in KNOWN_STATES:
+            return np.empty(0)
+        return self._pooled(state, hour, self._labels(state), 12, B2_MIN_BUCKET_EPISODES)
+
+    def _labels(self, state: RoomState) -> set[str]:
+        return {key[2] for key in self._remaining if key[0] is state}
+
+    def _pooled(
+        self, state: RoomState, hour: int, labels: set[str], widest: int, episodes: int
+    ) -> np.ndarray:
         pooled: list[np.ndarray] = []
         owners: list[np.ndarray] = []
         for width in range(widest + 1):
@@ -201,8 +222,9 @@ class ContextModel:
                     if key in self._remaining:
                         pooled.append(self._remaining[key])
                         owners.append(self._owners[key])
-            if owners and len(np.unique(np.concatenate(owners))) >= MIN_BUCKET_EPISODES:
-                return np.concatenate(pooled)
+            if owners and len(np.unique(np.concatenate(owners))) >= episodes:
+                found: np.ndarray = np.concatenate(pooled).astype(float)
+                return found
         return np.empty(0)
 
     def as_dict(self) -> dict[str, Any]:
@@ -214,7 +236,7 @@ class ContextModel:
                     state.value,
                     hour,
                     label,
-                    self._remaining[(state, hour, label)].astype(np.int64).tolist(),
+                    self._remaining[(state, hour, label)].tolist(),
                     self._owners[(state, hour, label)].tolist(),
                 ]
                 for state, hour, label in sorted(self._remaining)
@@ -237,8 +259,8 @@ class ContextModel:
                     raise ValueError(f"bad bucket {state_value!r} {hour!r}")
                 if len(values) != len(owners):
                     raise ValueError(f"bucket {state_value!r} {hour!r} {label!r} is uneven")
-                model._remaining[key] = np.asarray(values, dtype=float)
-                model._owners[key] = np.asarray(owners, dtype=np.int64)
+                model._remaining[key] = np.asarray(values, dtype=np.int32)
+                model._owners[key] = np.asarray(owners, dtype=np.int32)
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"malformed context model: {err!r}") from err
         if set(counts) != set(KNOWN_STATES):

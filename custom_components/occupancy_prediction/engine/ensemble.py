@@ -2,7 +2,8 @@
 
 Members: the duration-aware hazard model (:mod:`.hazard`), the context model
 (:mod:`.context`, B2 conditioned on the other rooms) and baseline B2
-(:mod:`.hourly_median`). Each gives a distribution of the remaining time on
+(:mod:`.hourly_median`'s samples, served by the context model's store:
+:meth:`.ContextModel.hourly_samples`). Each gives a distribution of the remaining time on
 the hazard model's 5-minute grid over 24 h (the context model and B2 as
 histograms of their samples).
 
@@ -56,13 +57,12 @@ from .context import ContextModel, Snapshot
 from .distribution import RemainingTime, prediction_from
 from .episodes import Episode
 from .hazard import STEP_SECONDS, HazardModel
-from .hourly_median import HourlyMedianModel
 from .occupancy import NEXT_STATE, RoomState
 from .prediction import HORIZON_SECONDS, Contribution, InsufficientHistory, Prediction
 from .timeutil import from_timestamp, to_timestamp
 
 MODEL_NAME = "ensemble"
-STORAGE_VERSION = 2
+STORAGE_VERSION = 3
 MEMBERS = ("hazard", "context", "hourly_median")
 """The members' names, as in ``scores``, ``weights`` and the contributions."""
 FORGETTING = 0.99
@@ -229,7 +229,6 @@ class EnsembleModel:
         self._crps_scale = crps_scale
         self.hazard = HazardModel(time_zone)
         self.context = ContextModel(time_zone)
-        self.hourly = HourlyMedianModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
 
     def fit(
@@ -245,7 +244,6 @@ class EnsembleModel:
         """
         self.hazard.fit(episodes)
         self.context.fit(episodes, others or {})
-        self.hourly.fit(episodes)
 
     def learn(
         self, episode: Episode, others: Mapping[str, Sequence[Episode]] | None = None
@@ -261,12 +259,11 @@ class EnsembleModel:
         """
         self.hazard.learn(episode)
         self.context.learn_many([episode], others or {})
-        self.hourly.learn(episode)
 
     @property
     def episode_counts(self) -> dict[RoomState, int]:
         """Completed episodes learned per state (including those not yet in the hazard tables)."""
-        return self.hourly.episode_counts
+        return self.context.episode_counts
 
     def to_dict(self) -> dict[str, Any]:
         """Members and weights, JSON-ready (for the room's store)."""
@@ -277,7 +274,6 @@ class EnsembleModel:
             "scores": dict(self.scores),
             "hazard": self.hazard.to_dict(),
             "context": self.context.as_dict(),
-            "hourly_median": self.hourly.as_dict(),
         }
 
     @classmethod
@@ -301,7 +297,6 @@ class EnsembleModel:
                 crps_scale=None if crps_scale is None else float(crps_scale),
             )
             model.hazard = HazardModel.from_dict(time_zone, data["hazard"])
-            model.hourly = HourlyMedianModel.from_dict(time_zone, data["hourly_median"])
             model.context = ContextModel.from_dict(time_zone, data["context"])
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"malformed ensemble model: {err!r}") from err
@@ -332,7 +327,7 @@ class EnsembleModel:
                 context model out.
         """
         found: dict[str, RemainingTime] = {}
-        learned = self.hourly.episode_counts.get(state, 0)
+        learned = self.context.episode_counts.get(state, 0)
         hazard = self.hazard.remaining(state, elapsed, now)
         if hazard is not None and learned >= MIN_MODEL_EPISODES:
             found["hazard"] = hazard
@@ -340,9 +335,9 @@ class EnsembleModel:
             samples = self.context.samples(state, now - elapsed, now, others)
             if samples.size:
                 found["context"] = distribution_from_samples(samples)
-        if state in _NEXT and self.hourly.episode_counts.get(state, 0) >= MIN_EPISODES:
+        if state in _NEXT and learned >= MIN_EPISODES:
             hour = datetime.fromtimestamp(now, self._tz).hour
-            samples = self.hourly.remaining_samples(state, hour)
+            samples = self.context.hourly_samples(state, hour)
             if samples.size:
                 found["hourly_median"] = distribution_from_samples(samples)
         return found
