@@ -28,6 +28,10 @@ from custom_components.occupancy_prediction.const import (
     DEFAULT_OPTIONS,
     DOMAIN,
 )
+from custom_components.occupancy_prediction.engine import (
+    context as context_module,
+    ensemble as ensemble_module,
+)
 from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel
 from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
@@ -441,3 +445,89 @@ async def test_no_rooms_is_learning(hass: HomeAssistant) -> None:
     await setup_entry(hass, entry)
     assert hass.states.get("sensor.occupancy_prediction_status").state == "learning"
     assert entry.runtime_data.room_configs == {}
+
+
+KITCHEN = "binary_sensor.kitchen_presence"
+
+
+async def test_context_of_the_other_rooms(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bedroom's context member sees the kitchen: its history when fitting, its state now.
+
+    Kitchen occupied 08:00-08:30 while the bedroom is vacant 08:00-09:00, on
+    4-6 May; on 7 May both changed at 08:00 and it is 08:20. The integration's
+    prediction equals the ensemble fitted directly on both rooms' episodes
+    (listed by hand) with the kitchen "occupied since 08:00" as context.
+    """
+    # Three days of history: let the learned members and small buckets count.
+    monkeypatch.setattr(ensemble_module, "MIN_MODEL_EPISODES", 3)
+    monkeypatch.setattr(context_module, "MIN_BUCKET_EPISODES", 2)
+    await hass.config.async_set_time_zone("UTC")
+    freezer.move_to(DAY0 + timedelta(hours=7))
+    presence(hass, "off", KITCHEN)
+    await hass.async_block_till_done()
+    kitchen: list[Episode] = []
+    free_since = (DAY0 + timedelta(hours=7)).timestamp()
+    for day in range(4):
+        eight = DAY0 + timedelta(days=day, hours=8)
+        freezer.move_to(eight)
+        presence(hass, "off")
+        presence(hass, "on", KITCHEN)
+        await hass.async_block_till_done()
+        kitchen.append(Episode(VAC, free_since, eight.timestamp(), OCC))
+        if day == 3:
+            kitchen.append(Episode(OCC, eight.timestamp(), None, None))
+            break
+        free_since = eight.timestamp() + 1800
+        kitchen.append(Episode(OCC, eight.timestamp(), free_since, VAC))
+        freezer.move_to(eight + timedelta(minutes=30))
+        presence(hass, "off", KITCHEN)
+        await hass.async_block_till_done()
+        freezer.move_to(eight + timedelta(hours=1))
+        presence(hass, "on")
+        await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    now = DAY0 + timedelta(days=3, hours=8, minutes=20)
+    freezer.move_to(now)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Occupancy Prediction",
+        options=dict(DEFAULT_OPTIONS),
+        subentries_data=[
+            room_subentry("bedroom_id", "Bedroom", [BEDROOM]),
+            room_subentry("kitchen_id", "Kitchen", [KITCHEN]),
+        ],
+    )
+    await setup_entry(hass, entry)
+
+    model = EnsembleModel(dt_util.UTC)
+    model.fit(three_mornings_episodes(), {"kitchen_id": kitchen})
+    eight = DAY0 + timedelta(days=3, hours=8)
+    expected = model.predict(VAC, eight, now, {"kitchen_id": (OCC, eight.timestamp())})
+    assert isinstance(expected, Prediction)
+    assert {c.model for c in expected.contributions} == {"hazard", "context", "hourly_median"}
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    attributes = dict(next_transition.attributes, device_class=None, friendly_name=None)
+    assert attributes == dict(attributes_of(expected), device_class=None, friendly_name=None)
+    # Without the kitchen's history the context member would have learned nothing of it.
+    blind = EnsembleModel(dt_util.UTC)
+    blind.fit(three_mornings_episodes())
+    assert blind.predict(VAC, eight, now, {"kitchen_id": (OCC, eight.timestamp())}) != expected
+    # The kitchen's own timeline, as the bedroom's learning reads it, is the one listed.
+    timeline = entry.runtime_data.learners["kitchen_id"].timeline
+    assert len(timeline) == len(kitchen)
+    assert timeline.at(now.timestamp()) == (OCC, eight.timestamp())
+
+    # The kitchen is left at 08:25: the bedroom's context is "nobody" now. The
+    # publish shows the stale prediction at once; the catch-up replaces it.
+    later = now + timedelta(minutes=5)
+    freezer.move_to(later)
+    presence(hass, "off", KITCHEN)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    nobody = model.predict(VAC, eight, later, {"kitchen_id": (VAC, later.timestamp())})
+    assert isinstance(nobody, Prediction)
+    assert nobody != expected
+    next_transition = hass.states.get("sensor.bedroom_next_transition")
+    attributes = dict(next_transition.attributes, device_class=None, friendly_name=None)
+    assert attributes == dict(attributes_of(nobody), device_class=None, friendly_name=None)

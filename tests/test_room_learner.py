@@ -149,7 +149,7 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     real = hass.async_add_executor_job
 
     async def meanwhile(target: Any, *args: Any) -> Any:
-        if target is room_learner._fit:
+        if getattr(target, "func", target) is room_learner._fit:
             # An episode already in the logs (it ended before the training began) is not relearned.
             learner.learn(Episode(VAC, 0.0, 1.0, OCC))
             learner.learn(late)
@@ -208,3 +208,29 @@ def test_compact_member_forecast_scores_alike() -> None:
     model.observe(members, 3600.0)
     twin.observe(compact, 3600.0)
     assert twin.scores == pytest.approx(model.scores, rel=1e-5)
+
+
+async def test_context_label_and_stale_predictions(hass: HomeAssistant) -> None:
+    """The cache follows the room's context label, not the other rooms' every change.
+
+    With ``stale_ok`` a prediction for the same state, since and model is
+    reused whatever the label and age; ``is_fresh`` tells that it is stale.
+    """
+    learner = make_learner(hass, fitted())
+    since = T0 + timedelta(days=10, hours=10)
+    now = since + timedelta(hours=1)
+    assert not learner.is_fresh(VAC, since, now, {})  # nothing cached yet
+    nobody = learner.predict(VAC, since, now, {})
+    assert learner.is_fresh(VAC, since, now, {})
+    # Another vacant room changes nothing: still "nobody", the same prediction.
+    assert learner.predict(VAC, since, now, {"hall": (VAC, now.timestamp())}) is nobody
+    kitchen = {"kitchen": (OCC, now.timestamp() - 60)}
+    assert not learner.is_fresh(VAC, since, now, kitchen)
+    assert learner.predict(VAC, since, now, kitchen, stale_ok=True) is nobody
+    fresh = learner.predict(VAC, since, now, kitchen)
+    assert fresh is not nobody
+    assert learner.is_fresh(VAC, since, now, kitchen)
+    # A stale prediction for another state is never given.
+    assert learner.predict(OCC, since, now, kitchen, stale_ok=True) is not fresh
+    # Without a model there is nothing to refresh.
+    assert make_learner(hass).is_fresh(VAC, since, now, {})

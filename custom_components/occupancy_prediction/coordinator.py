@@ -52,9 +52,10 @@ from .const import (
     SUBENTRY_ROOM,
     UPDATE_INTERVAL,
 )
+from .engine.context import Timeline
 from .engine.drift import DriftEvent, ErrorDrift
 from .engine.episodes import Episode
-from .engine.occupancy import RoomOccupancy, RoomState, Transition
+from .engine.occupancy import KNOWN_STATES, RoomOccupancy, RoomState, Transition
 from .engine.prediction import InsufficientHistory, Prediction
 from .engine.scoring import (
     DAY_SECONDS,
@@ -170,6 +171,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         self._time_zone = ZoneInfo(hass.config.time_zone)
         self._started_at = dt_util.utcnow()
         self._train_lock = asyncio.Lock()
+        self._catch_up: asyncio.Task[None] | None = None
         self.history_loaded = False
 
     @property
@@ -266,6 +268,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             room.degradation = tuple(room.learner.accuracy.degradation(now, threshold))
             room.scored_24h = room.learner.accuracy.summary(now, DAY_SECONDS).samples
             self._adapt(room, now)
+        await self._async_predict_each(now)
         data = self._snapshot(now)
         for room_id, snapshot in data.rooms.items():
             # Kept every 5 minutes; scored when the room really changes.
@@ -290,15 +293,17 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
 
     @callback
     def _publish(self) -> None:
-        self.async_set_updated_data(self._snapshot(dt_util.utcnow()))
+        """Publish at once: the rooms that changed are predicted afresh, the others soon after."""
+        self.async_set_updated_data(self._snapshot(dt_util.utcnow(), stale_ok=True))
+        self._schedule_catch_up()
 
-    def _snapshot(self, now: datetime) -> OccupancyData:
+    def _snapshot(self, now: datetime, *, stale_ok: bool = False) -> OccupancyData:
         rooms: dict[str, RoomSnapshot] = {}
         for room_id, room in self._rooms.items():
             state = room.tracker.state
             model = room.learner.model
             since = self._since(room)
-            prediction = self._predict(room, state, since, now)
+            prediction = self._predict(room, state, since, now, stale_ok=stale_ok)
             rooms[room_id] = RoomSnapshot(
                 state=state,
                 since=None
@@ -314,18 +319,82 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         return OccupancyData(rooms=rooms, status=self._status(rooms, now), computed_at=now)
 
     def _predict(
-        self, room: _Room, state: RoomState, since: float | None, now: datetime
+        self,
+        room: _Room,
+        state: RoomState,
+        since: float | None,
+        now: datetime,
+        *,
+        stale_ok: bool = False,
     ) -> Prediction | InsufficientHistory | None:
         """The room's prediction at ``now``; None while its state is unknown.
 
         The only call of the learner's ``predict`` (cached there): whatever
-        else a model needs at prediction time is gathered here.
+        else a model needs at prediction time is gathered here. ``stale_ok``
+        as in :meth:`RoomLearner.predict`.
         """
         if state is RoomState.UNKNOWN:
             return None
         return room.learner.predict(
-            state, from_timestamp(now.timestamp() if since is None else since), now
+            state,
+            from_timestamp(now.timestamp() if since is None else since),
+            now,
+            self._others_now(room),
+            stale_ok=stale_ok,
         )
+
+    async def _async_predict_each(self, now: datetime) -> bool:
+        """Bring every room's cached prediction up to date, one room per loop iteration.
+
+        One ensemble prediction costs 1-2 ms; twenty at once would hold the
+        event loop for tens of milliseconds, so the loop gets a turn between
+        rooms. Returns whether any room was predicted afresh.
+        """
+        predicted = False
+        for room in list(self._rooms.values()):
+            state, since = room.tracker.state, self._since(room)
+            if state is RoomState.UNKNOWN or room.config.room_id not in self._rooms:
+                continue
+            when = from_timestamp(now.timestamp() if since is None else since)
+            if room.learner.is_fresh(state, when, now, self._others_now(room)):
+                continue
+            self._predict(room, state, since, now)
+            predicted = True
+            await asyncio.sleep(0)
+        return predicted
+
+    def _schedule_catch_up(self) -> None:
+        """After a publish with stale predictions, refresh them soon (one task at a time)."""
+        if self._catch_up is not None and not self._catch_up.done():
+            return
+        self._catch_up = self.config_entry.async_create_background_task(
+            self.hass, self._async_catch_up(), f"{DOMAIN} prediction catch-up"
+        )
+
+    async def _async_catch_up(self) -> None:
+        await asyncio.sleep(0)
+        now = dt_util.utcnow()
+        if await self._async_predict_each(now):
+            self.async_set_updated_data(self._snapshot(now, stale_ok=True))
+
+    def _others_now(self, room: _Room) -> dict[str, tuple[RoomState, float]]:
+        """The other rooms' known states and since when (POSIX s), for the context model."""
+        found = {}
+        for room_id, other in self._rooms.items():
+            if other is room or other.tracker.state not in KNOWN_STATES:
+                continue
+            since = self._since(other)
+            if since is not None:
+                found[room_id] = (other.tracker.state, since)
+        return found
+
+    def _timelines(self, room: _Room) -> dict[str, Timeline]:
+        """The other rooms' timelines (episodes so far), for the context model's learning."""
+        return {
+            room_id: other.learner.timeline
+            for room_id, other in self._rooms.items()
+            if other is not room
+        }
 
     @property
     def learners(self) -> dict[str, RoomLearner]:
@@ -432,7 +501,8 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
                 # The first episode after a restart began before it, as the logs tell.
                 began = self._began(room, room.last.state, room.last.timestamp)
                 room.learner.learn(
-                    Episode(room.last.state, began, transition.timestamp, transition.state)
+                    Episode(room.last.state, began, transition.timestamp, transition.state),
+                    self._timelines(room),
                 )
             room.learner.episode_began(transition.state, transition.timestamp)
             room.last = transition
@@ -557,11 +627,18 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         end = self._started_at
         for room in self._rooms.values():
             await room.learner.async_import(end - timedelta(days=days), end)
+        # Every room's timeline first: each room's context model learns from
+        # the others' episodes.
+        for room in self._rooms.values():
+            await room.learner.async_replay()
+        for room in self._rooms.values():
             # Published once below: predicting every room after each room's
             # training cost the loop rooms x rooms predictions.
             await self._async_train(room, publish=False)
         self.history_loaded = True
-        self._sync_history_issues(dt_util.utcnow())
+        now = dt_util.utcnow()
+        self._sync_history_issues(now)
+        await self._async_predict_each(now)
         self._publish()
 
     @callback
@@ -578,7 +655,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         async with self._train_lock:
             room.learner.trim(dt_util.utcnow() - retention)
             try:
-                await room.learner.async_train()
+                await room.learner.async_train(self._timelines(room))
             except Exception:  # noqa: BLE001 - any fitting bug must not take the room down
                 LOGGER.exception("Training failed for room %s", room.config.name)
                 room.training_failed = True

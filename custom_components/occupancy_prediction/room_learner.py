@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import partial
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from homeassistant.util import dt as dt_util
 import numpy as np
 
 from .const import LOGGER
+from .engine.context import Others, Snapshot, Timeline, context_key
 from .engine.distribution import RemainingTime
 from .engine.ensemble import (
     MEMBERS,
@@ -70,7 +72,9 @@ def _fit(
     vacancy_delay: float,
     until: float,
     time_zone: tzinfo,
-) -> tuple[EnsembleModel, Episode | None]:
+    *,
+    others: Others,
+) -> tuple[EnsembleModel, Episode | None, Timeline]:
     """Replay the logs and fit a fresh ensemble (runs in a worker thread).
 
     Args:
@@ -79,15 +83,27 @@ def _fit(
         vacancy_delay: seconds a motion or door sensor holds the room occupied.
         until: POSIX seconds (UTC) up to which the logs are complete.
         time_zone: the home's zone.
+        others: the other rooms' timelines by room id (for the context model).
 
     Returns:
-        The ensemble (equal weights: the caller carries the live ones over)
-        and the episode still going on at ``until`` (None if none).
+        The ensemble (equal weights: the caller carries the live ones over),
+        the episode still going on at ``until`` (None if none) and the room's
+        timeline.
     """
     episodes = replay_logs(logs, sensors, vacancy_delay, until)
     model = EnsembleModel(time_zone)
-    model.fit(episodes)
-    return model, episodes[-1] if episodes else None
+    model.fit(episodes, others)
+    return model, episodes[-1] if episodes else None, Timeline(episodes)
+
+
+def _replay(
+    logs: Mapping[str, SensorLog],
+    sensors: Mapping[str, SensorKind],
+    vacancy_delay: float,
+    until: float,
+) -> Timeline:
+    """The room's timeline from its logs (runs in a worker thread); arguments as :func:`_fit`."""
+    return Timeline(replay_logs(logs, sensors, vacancy_delay, until))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +177,7 @@ class RoomLearner:
         self.imported = False
         self.accuracy = AccuracyTracker()
         self.current_episode: Episode | None = None
+        self.timeline = Timeline()
         self._pending: list[tuple[str, float, str | None]] = []
         # Bumped whenever the model's predictions may change (train, learn, refit, weights).
         self._version = 0
@@ -269,8 +286,26 @@ class RoomLearner:
         self.save_soon()
         return added
 
-    async def async_train(self) -> None:
+    async def async_replay(self) -> None:
+        """Rebuild the room's timeline from its logs, in the executor.
+
+        The other rooms' context models learn from it; their first training
+        after a start needs it before this room's own training has run.
+        """
+        logs = {entity_id: log.copy() for entity_id, log in self.logs.items()}
+        self.timeline = await self._hass.async_add_executor_job(
+            _replay,
+            logs,
+            dict(self._sensors),
+            self.config.vacancy_delay,
+            dt_util.utcnow().timestamp(),
+        )
+
+    async def async_train(self, others: Mapping[str, Timeline] | None = None) -> None:
         """Fit the model from scratch on every logged episode, in the executor.
+
+        Args:
+            others: the other rooms' timelines by room id (for the context model).
 
         Raises:
             Exception: whatever fitting raised; the previous model stays.
@@ -282,13 +317,16 @@ class RoomLearner:
         self._learned_while_training = []
         self._began_while_training = False
         try:
-            model, current = await self._hass.async_add_executor_job(
-                _fit,
-                logs,
-                dict(self._sensors),
-                self.config.vacancy_delay,
-                now.timestamp(),
-                self._tz,
+            model, current, timeline = await self._hass.async_add_executor_job(
+                partial(
+                    _fit,
+                    logs,
+                    dict(self._sensors),
+                    self.config.vacancy_delay,
+                    now.timestamp(),
+                    self._tz,
+                    others=dict(others or {}),
+                )
             )
         finally:
             self._training_since = None
@@ -298,7 +336,11 @@ class RoomLearner:
             model.scores = dict(self.model.scores)
         # Episodes that ended after the logs were copied are not in the fit.
         for episode in self._learned_while_training:
-            model.learn(episode)
+            model.learn(episode, others)
+            timeline = timeline.appended(episode)
+        if self.current_episode is not None:
+            timeline = timeline.appended(self.current_episode)
+        self.timeline = timeline
         self.model = model
         self.trained_at = now
         if not self._began_while_training:
@@ -311,18 +353,22 @@ class RoomLearner:
     def episode_began(self, state: RoomState, start: float) -> None:
         """The room entered ``state`` at ``start`` (POSIX seconds, UTC), as the live tracker saw."""
         self.current_episode = Episode(state, start, None, None)
+        self.timeline = self.timeline.appended(self.current_episode)
         if self._training_since is not None:
             self._began_while_training = True
 
-    def learn(self, episode: Episode) -> None:
+    def learn(self, episode: Episode, others: Mapping[str, Timeline] | None = None) -> None:
         """Add a live finished episode to every member (cheap, on the loop).
 
-        B1 and B2 predict from it at once; the hazard member's tables are
-        refitted in the executor (one refit at a time, coalesced).
+        B2 and the context model predict from it at once (the context model
+        reads the other rooms' ``others`` timelines over the episode); the
+        hazard member's tables are refitted in the executor (one refit at a
+        time, coalesced).
         """
+        self.timeline = self.timeline.appended(episode)
         if self.model is None:
             return
-        self.model.learn(episode)
+        self.model.learn(episode, others)
         if (
             self._training_since is not None
             and episode.end is not None
@@ -368,29 +414,61 @@ class RoomLearner:
             self.save_soon()
 
     def predict(
-        self, state: RoomState, since: datetime, now: datetime
+        self,
+        state: RoomState,
+        since: datetime,
+        now: datetime,
+        others: Snapshot | None = None,
+        *,
+        stale_ok: bool = False,
     ) -> Prediction | InsufficientHistory:
         """The room's prediction at ``now`` for ``state`` entered at ``since`` (aware UTC).
 
-        This is the one place the coordinator asks for a prediction. It is
-        computed afresh (about 1 ms) when the state, ``since`` or the model
-        changed, or when the cached one is ``PREDICTION_MAX_AGE`` seconds old;
-        otherwise the cached prediction is returned.
+        ``others`` are the other rooms' (state, since in POSIX seconds) now,
+        for the context model. This is the one place the coordinator asks for
+        a prediction. It is computed afresh (1-2 ms) when the state,
+        ``since``, the room's context label or the model changed, or when the
+        cached one is ``PREDICTION_MAX_AGE`` seconds old; otherwise the cached
+        prediction is returned. With ``stale_ok`` a cached prediction for the
+        same state, ``since`` and model is returned even when its context or
+        age is out of date (see :meth:`is_fresh`): the coordinator then
+        refreshes it soon, one room per loop iteration.
         """
         if self.model is None:
             return InsufficientHistory(episodes=0, needed=MIN_EPISODES)
         moment = now.timestamp()
-        key: tuple[object, ...] = (state, since.timestamp(), self._version)
+        key = self._key(state, since.timestamp(), moment, others)
         cached = self._cache
-        if (
-            cached is not None
-            and cached.key == key
-            and 0.0 <= moment - cached.made_at < PREDICTION_MAX_AGE
+        if cached is not None and (
+            self._is_fresh(cached, key, moment)
+            or (stale_ok and cached.key[:2] == key[:2] and cached.key[3] == key[3])
         ):
             return cached.prediction
-        prediction, members = self.model.predict_with_members(state, since, now)
+        prediction, members = self.model.predict_with_members(state, since, now, others)
         self._cache = _Cached(key, state, moment, prediction, members)
         return prediction
+
+    def _key(
+        self, state: RoomState, since: float, moment: float, others: Snapshot | None
+    ) -> tuple[RoomState, float, str | None, int]:
+        """What a cached prediction is valid for: the context model only reads the label."""
+        label = None if others is None else context_key(state, since, moment, others)
+        return (state, since, label, self._version)
+
+    @staticmethod
+    def _is_fresh(cached: _Cached, key: tuple[object, ...], moment: float) -> bool:
+        return cached.key == key and 0.0 <= moment - cached.made_at < PREDICTION_MAX_AGE
+
+    def is_fresh(
+        self, state: RoomState, since: datetime, now: datetime, others: Snapshot | None = None
+    ) -> bool:
+        """Whether :meth:`predict` would answer from its cache (no model: nothing to compute)."""
+        if self.model is None:
+            return True
+        moment = now.timestamp()
+        cached = self._cache
+        key = self._key(state, since.timestamp(), moment, others)
+        return cached is not None and self._is_fresh(cached, key, moment)
 
     def sample(self, prediction: Prediction, now: datetime) -> None:
         """Keep the room's current prediction for live scoring (every 5 minutes).

@@ -188,3 +188,22 @@ def test_b2_samples_from_the_same_store() -> None:
                 np.sort(baseline.remaining_samples(state, hour)),
             )
     assert model.hourly_samples(UNK, 3).size == 0
+
+
+def test_timeline_grows_by_appending() -> None:
+    """The going-on episode is replaced by its finished self; older ones are ignored."""
+    empty = Timeline()
+    assert len(empty) == 0
+    assert empty.at(5.0) is None
+    going = empty.appended(Episode(OCC, 0.0, None, None))
+    assert len(empty) == 0  # immutable
+    assert going.at(1e9) == (OCC, 0.0)  # open: holds for any later moment
+    done = going.appended(Episode(OCC, 0.0, 100.0, VAC))
+    assert len(done) == 1
+    assert done.at(100.0) is None
+    following = done.appended(Episode(VAC, 100.0, None, None))
+    assert len(following) == 2
+    assert following.at(150.0) == (VAC, 100.0)
+    assert following.appended(Episode(OCC, 50.0, 60.0, VAC)) is following  # older
+    # A finished episode that starts where the last finished one did is not a repeat.
+    assert done.appended(Episode(OCC, 0.0, 100.0, VAC)) is done

@@ -57,6 +57,9 @@ MODEL_NAME = "context"
 Snapshot = Mapping[str, tuple[RoomState, float]]
 """The other rooms at one moment: room id -> (state, since in POSIX seconds)."""
 
+Others = Mapping[str, "Sequence[Episode] | Timeline"]
+"""The other rooms' histories: room id -> episodes or their :class:`Timeline`."""
+
 
 def context_key(state: RoomState, since: float, now: float, others: Snapshot) -> str:
     """The context of a room in ``state`` since ``since`` at ``now`` (POSIX seconds).
@@ -88,29 +91,62 @@ def context_key(state: RoomState, since: float, now: float, others: Snapshot) ->
     return f"{room}:{band}"
 
 
+_CODES = {RoomState.OCCUPIED: 0, RoomState.VACANT: 1, RoomState.UNKNOWN: 2}
+_STATES_BY_CODE = (RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN)
+
+
 class Timeline:
-    """A room's episodes, searchable by moment.
+    """A room's episodes as compact arrays, searchable by moment.
 
     Args:
-        episodes: contiguous episodes in time order (POSIX seconds).
+        episodes: contiguous episodes in time order (POSIX seconds); the last
+            one may still be going on (``end`` None).
+
+    Immutable: :meth:`appended` returns a new timeline, so one can be handed
+    to a worker thread while the event loop goes on appending.
     """
 
-    def __init__(self, episodes: Sequence[Episode]) -> None:
+    def __init__(self, episodes: Sequence[Episode] = ()) -> None:
         """Index ``episodes`` by start."""
-        self._episodes = list(episodes)
-        self._starts = np.array([e.start for e in self._episodes], dtype=float)
+        self._starts = np.array([e.start for e in episodes], dtype=float)
+        self._ends = np.array([np.nan if e.end is None else e.end for e in episodes], dtype=float)
+        self._states = np.array([_CODES[e.state] for e in episodes], dtype=np.int8)
+
+    def __len__(self) -> int:
+        """How many episodes it holds."""
+        return int(self._starts.size)
+
+    def appended(self, episode: Episode) -> Timeline:
+        """A copy with ``episode`` added at the end.
+
+        An episode that begins where the last one (still going on) began
+        replaces it: that is the going-on episode, now finished (or restated).
+        Older episodes than the last are ignored (the timeline only grows).
+        """
+        keep = self._starts.size
+        if keep and episode.start <= self._starts[-1]:
+            if episode.start < self._starts[-1] or not np.isnan(self._ends[-1]):
+                return self
+            keep -= 1
+        grown = Timeline()
+        end = np.nan if episode.end is None else episode.end
+        grown._starts = np.append(self._starts[:keep], episode.start)
+        grown._ends = np.append(self._ends[:keep], end)
+        grown._states = np.append(self._states[:keep], np.int8(_CODES[episode.state]))
+        return grown
 
     def at(self, moment: float) -> tuple[RoomState, float] | None:
         """The (state, since) at ``moment``; None outside the episodes or when unknown."""
         index = int(np.searchsorted(self._starts, moment, side="right")) - 1
         if index < 0:
             return None
-        episode = self._episodes[index]
-        if episode.end is not None and moment >= episode.end:
+        end = self._ends[index]
+        if not np.isnan(end) and moment >= end:
             return None
-        if episode.state not in KNOWN_STATES:
+        state = _STATES_BY_CODE[int(self._states[index])]
+        if state not in KNOWN_STATES:
             return None
-        return episode.state, episode.start
+        return state, float(self._starts[index])
 
 
 def snapshot(
@@ -140,22 +176,24 @@ class ContextModel:
         self._owners: dict[tuple[RoomState, int, str], np.ndarray] = {}
         self.episode_counts: dict[RoomState, int] = dict.fromkeys(KNOWN_STATES, 0)
 
-    def fit(self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]]) -> None:
+    def fit(self, episodes: Sequence[Episode], others: Others) -> None:
         """Learn afresh from this room's ``episodes`` and the other rooms' ``others``.
 
         Only episodes that ended in an observed change count. ``others`` maps
-        a room id to its episodes over (at least) the same period.
+        a room id to its episodes (or their :class:`Timeline`) over (at least)
+        the same period.
         """
         self._remaining = {}
         self._owners = {}
         self.episode_counts = dict.fromkeys(KNOWN_STATES, 0)
         self.learn_many(episodes, others)
 
-    def learn_many(
-        self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]]
-    ) -> None:
+    def learn_many(self, episodes: Sequence[Episode], others: Others) -> None:
         """Add finished episodes (incremental: a few samples per 5 minutes of episode)."""
-        timelines = {room: Timeline(found) for room, found in others.items()}
+        timelines = {
+            room: found if isinstance(found, Timeline) else Timeline(found)
+            for room, found in others.items()
+        }
         remaining: dict[tuple[RoomState, int, str], list[float]] = {}
         owners: dict[tuple[RoomState, int, str], list[int]] = {}
         next_id = sum(self.episode_counts.values())

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from .context import ContextModel, Snapshot
+from .context import ContextModel, Others, Snapshot
 from .distribution import RemainingTime, prediction_from
 from .episodes import Episode
 from .hazard import STEP_SECONDS, HazardModel
@@ -231,23 +231,19 @@ class EnsembleModel:
         self.context = ContextModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
 
-    def fit(
-        self, episodes: Sequence[Episode], others: Mapping[str, Sequence[Episode]] | None = None
-    ) -> None:
+    def fit(self, episodes: Sequence[Episode], others: Others | None = None) -> None:
         """Refit every member (the weights are kept).
 
         Args:
             episodes: the room's episodes (POSIX seconds).
-            others: the other rooms' episodes by room id, for the context
+            others: the other rooms' episodes (or timelines) by room id, for the context
                 model; without them it learns every moment as "nobody else
                 about" and adds little to B2.
         """
         self.hazard.fit(episodes)
         self.context.fit(episodes, others or {})
 
-    def learn(
-        self, episode: Episode, others: Mapping[str, Sequence[Episode]] | None = None
-    ) -> None:
+    def learn(self, episode: Episode, others: Others | None = None) -> None:
         """Add one finished episode to every member (incremental, well under 1 ms).
 
         ``others`` are the other rooms' episodes over the episode's span (for
