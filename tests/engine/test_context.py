@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
 
@@ -207,3 +208,56 @@ def test_timeline_grows_by_appending() -> None:
     assert following.appended(Episode(OCC, 50.0, 60.0, VAC)) is following  # older
     # A finished episode that starts where the last finished one did is not a repeat.
     assert done.appended(Episode(OCC, 0.0, 100.0, VAC)) is done
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from([OCC, VAC, UNK]),
+            st.integers(min_value=1, max_value=7200),
+        ),
+        min_size=0,
+        max_size=12,
+    ),
+    own=st.lists(
+        st.tuples(st.sampled_from([OCC, VAC]), st.integers(min_value=0, max_value=9000)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_vectorised_labels_match_context_key(data: list, own: list) -> None:
+    """Learning files every sample under the label context_key gives at its moment.
+
+    The learned buckets are compared with a direct, one-sample-at-a-time
+    computation with :func:`context_key` and :meth:`Timeline.at`.
+    """
+    others: dict[str, list[Episode]] = {}
+    clocks = {"a": 0.0, "b": 0.0, "c": 0.0}
+    for room, state, length in data:
+        start = clocks[room]
+        others.setdefault(room, []).append(Episode(state, start, start + length, None))
+        clocks[room] = start + length
+    episodes = []
+    start = 0.0
+    for state, length in own:
+        episodes.append(Episode(state, start, start + length, VAC if state is OCC else OCC))
+        start += length
+    model = ContextModel(UTC)
+    model.fit(episodes, others)
+    timelines = {room: Timeline(found) for room, found in others.items()}
+    expected: dict[tuple[RoomState, int, str], list[int]] = {}
+    for episode in episodes:
+        assert episode.end is not None
+        point = episode.start
+        while point < episode.end:
+            label = context_key(episode.state, episode.start, point, snapshot(timelines, point))
+            hour = datetime.fromtimestamp(point, UTC).hour
+            expected.setdefault((episode.state, hour, label), []).append(
+                round(min(episode.end - point, 86400.0))
+            )
+            point += 300
+    learned = model.as_dict()["buckets"]
+    assert {(RoomState(s), h, label): values for s, h, label, values, _ in learned} == expected
+    assert sum(model.episode_counts.values()) == len(episodes)

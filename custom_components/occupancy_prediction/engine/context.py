@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from .clock import local_hour
 from .episodes import Episode
 from .occupancy import KNOWN_STATES, RoomState
 
@@ -135,6 +136,19 @@ class Timeline:
         grown._states = np.append(self._states[:keep], np.int8(_CODES[episode.state]))
         return grown
 
+    def occupied_since(self, moments: np.ndarray) -> np.ndarray:
+        """Per moment, since when the room is occupied; -inf where it is not (or unknown)."""
+        index = np.searchsorted(self._starts, moments, side="right") - 1
+        found = np.full(moments.shape, -np.inf)
+        inside = index >= 0
+        safe = np.where(inside, index, 0)
+        if self._starts.size:
+            ends = self._ends[safe]
+            inside &= np.isnan(ends) | (moments < ends)
+            inside &= self._states[safe] == _CODES[RoomState.OCCUPIED]
+            found = np.where(inside, self._starts[safe], -np.inf)
+        return found
+
     def at(self, moment: float) -> tuple[RoomState, float] | None:
         """The (state, since) at ``moment``; None outside the episodes or when unknown."""
         index = int(np.searchsorted(self._starts, moment, side="right")) - 1
@@ -159,6 +173,47 @@ def snapshot(
         if known is not None:
             found[room] = known
     return found
+
+
+_FIXED_LABELS = ("here", "left:recent", "left:earlier", "nobody")
+_BANDS = ("short", "mid", "long")
+
+
+def _labels(
+    occupied: np.ndarray, since: np.ndarray, points: np.ndarray, others: Others
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`context_key` at many points at once.
+
+    Args:
+        occupied: per point, whether this room is occupied (else vacant).
+        since: per point, when this room entered its state (POSIX seconds).
+        points: the moments (POSIX seconds).
+        others: the other rooms' histories.
+
+    Returns:
+        A label index per point and the labels they index.
+    """
+    rooms = sorted(others)
+    names = list(_FIXED_LABELS) + [f"{room}:{band}" for room in rooms for band in _BANDS]
+    entered = np.full((len(rooms), points.size), -np.inf)
+    for row, room in enumerate(rooms):
+        found = others[room]
+        timeline = found if isinstance(found, Timeline) else Timeline(found)
+        entered[row] = timeline.occupied_since(points)
+    # Ties on the entry time go to the room whose id sorts last, as in context_key.
+    latest = entered.max(axis=0, initial=-np.inf)
+    last_room = len(rooms) - 1 - np.argmax((entered == latest)[::-1], axis=0) if rooms else None
+    later = np.where(entered > since, entered, -np.inf).max(axis=0, initial=-np.inf)
+    labels = np.where(
+        np.isfinite(later), np.where(points - later < RECENT_SECONDS, 1, 2), 0
+    )  # occupied rooms
+    if last_room is not None:
+        age = points - latest
+        band = np.where(age < 1800, 0, np.where(age < 7200, 1, 2))
+        vacant_labels = np.where(np.isfinite(latest), 4 + 3 * last_room + band, 3)
+    else:
+        vacant_labels = np.full(points.size, 3)
+    return np.where(occupied, labels, vacant_labels).astype(np.int64), names
 
 
 class ContextModel:
@@ -189,35 +244,51 @@ class ContextModel:
         self.learn_many(episodes, others)
 
     def learn_many(self, episodes: Sequence[Episode], others: Others) -> None:
-        """Add finished episodes (incremental: a few samples per 5 minutes of episode)."""
-        timelines = {
-            room: found if isinstance(found, Timeline) else Timeline(found)
-            for room, found in others.items()
-        }
-        remaining: dict[tuple[RoomState, int, str], list[float]] = {}
-        owners: dict[tuple[RoomState, int, str], list[int]] = {}
+        """Add finished episodes (incremental: a few samples per 5 minutes of episode).
+
+        Vectorised over the sample points: the labels are those of
+        :func:`context_key` at each point, computed for all points at once.
+        """
+        finished = [e for e in episodes if e.ends_in_change and e.end is not None]
+        if not finished:
+            return
         next_id = sum(self.episode_counts.values())
-        for episode in episodes:
-            if not episode.ends_in_change or episode.end is None:
-                continue
+        starts = np.array([e.start for e in finished])
+        ends = np.array([e.end for e in finished], dtype=float)
+        occupied = np.array([e.state is RoomState.OCCUPIED for e in finished])
+        for episode in finished:
             self.episode_counts[episode.state] += 1
-            point = episode.start
-            while point < episode.end:
-                hour = datetime.fromtimestamp(point, self._tz).hour
-                label = context_key(episode.state, episode.start, point, snapshot(timelines, point))
-                key = (episode.state, hour, label)
-                remaining.setdefault(key, []).append(round(min(episode.end - point, 86400.0)))
-                owners.setdefault(key, []).append(next_id)
-                point += SAMPLE_STEP_SECONDS
-            next_id += 1
-        for key, values in remaining.items():
-            new_values = np.asarray(values, dtype=np.int32)
-            new_owners = np.asarray(owners[key], dtype=np.int32)
-            if key in self._remaining:
-                new_values = np.concatenate([self._remaining[key], new_values])
-                new_owners = np.concatenate([self._owners[key], new_owners])
-            self._remaining[key] = new_values
-            self._owners[key] = new_owners
+        counts = np.ceil((ends - starts) / SAMPLE_STEP_SECONDS).astype(np.int64)
+        if not counts.any():
+            return  # episodes of no length: nothing to sample
+        which = np.repeat(np.arange(len(finished)), counts)
+        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        offsets = np.arange(which.size) - np.repeat(first, counts)
+        points = starts[which] + offsets * SAMPLE_STEP_SECONDS
+        remaining = np.round(np.minimum(ends[which] - points, 86400.0)).astype(np.int32)
+        hours = local_hour(points, self._tz)
+        labels, names = _labels(occupied[which], starts[which], points, others)
+        state_codes = np.where(occupied[which], 0, 1)
+        combined = (state_codes * 24 + hours) * len(names) + labels
+        order = np.argsort(combined, kind="stable")
+        keys, first_of = np.unique(combined[order], return_index=True)
+        owners = (which + next_id).astype(np.int32)[order]
+        values = remaining[order]
+        for key, chunk_values, chunk_owners in zip(
+            keys.tolist(),
+            np.split(values, first_of[1:]),
+            np.split(owners, first_of[1:]),
+            strict=True,
+        ):
+            state_hour, label = divmod(key, len(names))
+            state = RoomState.OCCUPIED if state_hour < 24 else RoomState.VACANT
+            bucket = (state, state_hour % 24, names[label])
+            if bucket in self._remaining:
+                self._remaining[bucket] = np.concatenate([self._remaining[bucket], chunk_values])
+                self._owners[bucket] = np.concatenate([self._owners[bucket], chunk_owners])
+            else:
+                self._remaining[bucket] = chunk_values
+                self._owners[bucket] = chunk_owners
 
     def samples(self, state: RoomState, since: float, now: float, others: Snapshot) -> np.ndarray:
         """Remaining-time samples (seconds) for a room in ``state`` since ``since`` at ``now``.
