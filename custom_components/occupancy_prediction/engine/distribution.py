@@ -10,7 +10,7 @@ time is taken as uniformly spread, so quantiles interpolate linearly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -29,18 +29,27 @@ class RemainingTime:
 
     step: float
     pmf: np.ndarray
+    cumulative: np.ndarray = field(init=False, repr=False, compare=False)
+    """P(remaining <= k steps) for k = 0..len(pmf), computed once."""
+
+    def __post_init__(self) -> None:
+        """Accumulate the pmf once: every cdf and quantile reads it."""
+        object.__setattr__(self, "cumulative", np.concatenate(([0.0], np.cumsum(self.pmf))))
 
     def cdf(self, seconds: float) -> float:
         """P(remaining <= ``seconds``)."""
         if seconds <= 0:
             return 0.0
-        cumulative = np.concatenate(([0.0], np.cumsum(self.pmf)))
         position = min(seconds / self.step, float(len(self.pmf)))
-        return float(np.interp(position, np.arange(len(cumulative)), cumulative))
+        index = int(position)
+        if index >= len(self.pmf):
+            return float(self.cumulative[-1])
+        low, high = self.cumulative[index], self.cumulative[index + 1]
+        return float(low + (high - low) * (position - index))
 
     def quantile(self, q: float) -> float | None:
         """The ``q`` quantile in seconds; None when it lies beyond the horizon."""
-        cumulative = np.concatenate(([0.0], np.cumsum(self.pmf)))
+        cumulative = self.cumulative
         if cumulative[-1] < q:
             return None
         index = int(np.searchsorted(cumulative, q, side="left"))
