@@ -531,3 +531,32 @@ async def test_context_of_the_other_rooms(
     next_transition = hass.states.get("sensor.bedroom_next_transition")
     attributes = dict(next_transition.attributes, device_class=None, friendly_name=None)
     assert attributes == dict(attributes_of(nobody), device_class=None, friendly_name=None)
+
+
+async def test_changes_do_not_push_the_refresh_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A state change publishes at once and the one-minute refresh still runs on time.
+
+    (``async_set_updated_data`` would re-arm it a minute after every change:
+    in a busy home it would never run, nor the sampling it does.)
+    """
+    await hass.config.async_set_time_zone("UTC")
+    freezer.move_to(DAY0)
+    presence(hass, "off")
+    entry = bedroom_entry()
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data
+    with patch.object(
+        coordinator, "_async_update_data", wraps=coordinator._async_update_data
+    ) as refresh:
+        for seconds in (30, 50):
+            freezer.move_to(DAY0 + timedelta(seconds=seconds))
+            presence(hass, "on" if seconds == 30 else "off")
+            await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get("binary_sensor.bedroom_occupancy").state == "off"
+        assert refresh.call_count == 0
+        freezer.move_to(DAY0 + timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert refresh.call_count == 1

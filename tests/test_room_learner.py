@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
@@ -234,3 +235,78 @@ async def test_context_label_and_stale_predictions(hass: HomeAssistant) -> None:
     assert learner.predict(OCC, since, now, kitchen, stale_ok=True) is not fresh
     # Without a model there is nothing to refresh.
     assert make_learner(hass).is_fresh(VAC, since, now, {})
+
+
+async def test_episode_ending_during_the_first_training_is_kept(hass: HomeAssistant) -> None:
+    """No model yet: an episode that ends while the first fit runs is learned after it."""
+    learner = make_learner(hass)
+    now = dt_util.utcnow().timestamp()
+    late = Episode(OCC, now - 600, now + 1, VAC)
+    real = hass.async_add_executor_job
+
+    async def meanwhile(target: Any, *args: Any) -> Any:
+        if getattr(target, "func", target) is room_learner._fit:
+            learner.learn(late)
+        return await real(target, *args)
+
+    with patch.object(hass, "async_add_executor_job", meanwhile):
+        await learner.async_train()
+    await hass.async_block_till_done()
+    assert learner.model is not None
+    assert learner.model.episode_counts == {OCC: 1, VAC: 0}
+
+
+async def test_replay_keeps_an_episode_begun_meanwhile(hass: HomeAssistant) -> None:
+    """The logs were copied before the room changed: the going-on episode is kept."""
+    learner = make_learner(hass)
+    now = dt_util.utcnow().timestamp()
+    real = hass.async_add_executor_job
+
+    async def meanwhile(target: Any, *args: Any) -> Any:
+        if target is room_learner._replay:
+            learner.episode_began(OCC, now)
+        return await real(target, *args)
+
+    with patch.object(hass, "async_add_executor_job", meanwhile):
+        await learner.async_replay()
+    assert learner.timeline.at(now + 60) == (OCC, now)
+
+
+async def test_naive_times_are_refused_even_without_a_model(hass: HomeAssistant) -> None:
+    learner = make_learner(hass)
+    naive = datetime(2026, 5, 4, 9)
+    with pytest.raises(ValueError, match="naive"):
+        learner.predict(VAC, naive, T0)
+    with pytest.raises(ValueError, match="naive"):
+        learner.is_fresh(VAC, T0, naive)
+
+
+async def test_closing_cancels_the_refit_and_stops_saving(hass: HomeAssistant) -> None:
+    """After async_close nothing is saved again (a deleted room's file stays deleted)."""
+    learner = make_learner(hass, fitted(3))
+    never = hass.loop.create_future()  # a refit that is still running
+    real = hass.async_add_executor_job
+
+    async def stuck(target: Any, *args: Any) -> Any:
+        if target is room_learner.fit_tables:
+            return await never
+        return await real(target, *args)
+
+    with (
+        patch.object(hass, "async_add_executor_job", stuck),
+        patch.object(learner._store, "async_delay_save") as delay_save,
+        patch.object(learner._store, "async_save") as save,
+    ):
+        learner.learn(daily_hour(4)[-1])
+        await asyncio.sleep(0)
+        assert learner._refitting
+        await learner.async_close()
+        assert learner._refit_task is not None
+        assert learner._refit_task.cancelled()
+        save.assert_awaited_once()
+        delay_save.reset_mock()
+        learner.save_soon()
+        learner.learn(daily_hour(5)[-1])
+        await hass.async_block_till_done()
+        delay_save.assert_not_called()
+        assert not learner._refitting  # no new refit once closed

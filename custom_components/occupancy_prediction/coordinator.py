@@ -172,6 +172,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         self._started_at = dt_util.utcnow()
         self._train_lock = asyncio.Lock()
         self._catch_up: asyncio.Task[None] | None = None
+        self._catch_up_again = False
         self.history_loaded = False
 
     @property
@@ -253,7 +254,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         """Save every room's learned state when the entry unloads."""
         await super().async_shutdown()
         for room in self._rooms.values():
-            await room.learner.async_save()
+            await room.learner.async_close()
 
     async def _async_update_data(self) -> OccupancyData:
         """Re-predict every room for the current time; check for long-unavailable sensors."""
@@ -293,9 +294,19 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
 
     @callback
     def _publish(self) -> None:
-        """Publish at once: the rooms that changed are predicted afresh, the others soon after."""
-        self.async_set_updated_data(self._snapshot(dt_util.utcnow(), stale_ok=True))
+        """Publish at once: the rooms that changed are predicted afresh, the others soon after.
+
+        Not ``async_set_updated_data``: that would also push the one-minute
+        refresh back by a minute, and in a busy home (a change every minute)
+        it would never run, nor the accuracy sampling and checks it does.
+        """
+        self._push(self._snapshot(dt_util.utcnow(), stale_ok=True))
         self._schedule_catch_up()
+
+    def _push(self, data: OccupancyData) -> None:
+        """New data for the listeners, leaving the refresh timer alone."""
+        self.data = data
+        self.async_update_listeners()
 
     def _snapshot(self, now: datetime, *, stale_ok: bool = False) -> OccupancyData:
         rooms: dict[str, RoomSnapshot] = {}
@@ -353,7 +364,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         predicted = False
         for room in list(self._rooms.values()):
             state, since = room.tracker.state, self._since(room)
-            if state is RoomState.UNKNOWN or room.config.room_id not in self._rooms:
+            if state is RoomState.UNKNOWN:
                 continue
             when = from_timestamp(now.timestamp() if since is None else since)
             if room.learner.is_fresh(state, when, now, self._others_now(room)):
@@ -364,7 +375,12 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         return predicted
 
     def _schedule_catch_up(self) -> None:
-        """After a publish with stale predictions, refresh them soon (one task at a time)."""
+        """After a publish with stale predictions, refresh them soon (one task at a time).
+
+        A publish while the catch-up runs marks it to go round once more, so
+        rooms it had already passed are not left stale until the next refresh.
+        """
+        self._catch_up_again = True
         if self._catch_up is not None and not self._catch_up.done():
             return
         self._catch_up = self.config_entry.async_create_background_task(
@@ -372,10 +388,12 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         )
 
     async def _async_catch_up(self) -> None:
-        await asyncio.sleep(0)
-        now = dt_util.utcnow()
-        if await self._async_predict_each(now):
-            self.async_set_updated_data(self._snapshot(now, stale_ok=True))
+        while self._catch_up_again:
+            self._catch_up_again = False
+            await asyncio.sleep(0)
+            now = dt_util.utcnow()
+            if await self._async_predict_each(now):
+                self._push(self._snapshot(now, stale_ok=True))
 
     def _others_now(self, room: _Room) -> dict[str, tuple[RoomState, float]]:
         """The other rooms' known states and since when (POSIX s), for the context model."""

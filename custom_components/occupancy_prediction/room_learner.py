@@ -12,7 +12,9 @@ to update the ensemble's weights, and predicts (cached, see :meth:`RoomLearner.p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
@@ -40,6 +42,7 @@ from .engine.occupancy import KNOWN_STATES, RoomState, SensorKind
 from .engine.prediction import HORIZON_SECONDS, InsufficientHistory, Prediction
 from .engine.scoring import AccuracyTracker, Score
 from .engine.sensor_log import SensorLog, replay_logs
+from .engine.timeutil import to_timestamp
 from .history import async_import_into_logs
 from .room_config import RoomConfig
 from .store import RoomData, RoomStore
@@ -127,7 +130,7 @@ class _MemberSample:
 
 
 def _compact(members: MemberForecast) -> MemberForecast:
-    """The members' distributions in single precision (half the memory; plenty for a log score)."""
+    """The members' distributions in single precision (half the memory; enough to score)."""
     return MemberForecast(
         {
             name: RemainingTime(d.step, d.pmf.astype(np.float32))
@@ -186,6 +189,8 @@ class RoomLearner:
         self._member_every = MEMBER_SAMPLE_SECONDS
         self._refitting = False
         self._refit_again = False
+        self._refit_task: asyncio.Task[None] | None = None
+        self._closed = False
         self._training_since: float | None = None
         self._learned_while_training: list[Episode] = []
         self._began_while_training = False
@@ -228,7 +233,7 @@ class RoomLearner:
             if (current := saved.get("current_episode")) is not None:
                 state, start = current
                 self.current_episode = Episode(RoomState(state), float(start), None, None)
-        except (ValueError, KeyError, TypeError) as err:
+        except (ValueError, KeyError, TypeError, OverflowError) as err:
             LOGGER.warning("Saved model of %s is unusable (%s); retraining", self.config.name, err)
             self.model = None
         self._changed(save=False)
@@ -293,13 +298,17 @@ class RoomLearner:
         after a start needs it before this room's own training has run.
         """
         logs = {entity_id: log.copy() for entity_id, log in self.logs.items()}
-        self.timeline = await self._hass.async_add_executor_job(
+        timeline = await self._hass.async_add_executor_job(
             _replay,
             logs,
             dict(self._sensors),
             self.config.vacancy_delay,
             dt_util.utcnow().timestamp(),
         )
+        # An episode that began meanwhile is not in the copied logs.
+        if self.current_episode is not None:
+            timeline = timeline.appended(self.current_episode)
+        self.timeline = timeline
 
     async def async_train(self, others: Mapping[str, Timeline] | None = None) -> None:
         """Fit the model from scratch on every logged episode, in the executor.
@@ -366,25 +375,29 @@ class RoomLearner:
         time, coalesced).
         """
         self.timeline = self.timeline.appended(episode)
-        if self.model is None:
-            return
-        self.model.learn(episode, others)
         if (
             self._training_since is not None
             and episode.end is not None
             and episode.end > self._training_since
         ):
+            # Not in the logs the running fit copied: learned after it, even
+            # when there is no model yet (the first training).
             self._learned_while_training.append(episode)
+        if self.model is None:
+            return
+        self.model.learn(episode, others)
         self._changed()
         self._schedule_refit()
 
     def _schedule_refit(self) -> None:
         """Refit the hazard tables soon; once more after the running refit if one runs."""
+        if self._closed:
+            return
         if self._refitting:
             self._refit_again = True
             return
         self._refitting = True
-        self._hass.async_create_task(
+        self._refit_task = self._hass.async_create_task(
             self._async_refit_hazard(), f"occupancy_prediction refit {self.config.name}"
         )
 
@@ -433,11 +446,14 @@ class RoomLearner:
         same state, ``since`` and model is returned even when its context or
         age is out of date (see :meth:`is_fresh`): the coordinator then
         refreshes it soon, one room per loop iteration.
+
+        Raises:
+            ValueError: if ``since`` or ``now`` is naive.
         """
+        moment = to_timestamp(now)
+        key = self._key(state, to_timestamp(since), moment, others)
         if self.model is None:
             return InsufficientHistory(episodes=0, needed=MIN_EPISODES)
-        moment = now.timestamp()
-        key = self._key(state, since.timestamp(), moment, others)
         cached = self._cache
         if cached is not None and (
             self._is_fresh(cached, key, moment)
@@ -462,12 +478,16 @@ class RoomLearner:
     def is_fresh(
         self, state: RoomState, since: datetime, now: datetime, others: Snapshot | None = None
     ) -> bool:
-        """Whether :meth:`predict` would answer from its cache (no model: nothing to compute)."""
+        """Whether :meth:`predict` would answer from its cache (no model: nothing to compute).
+
+        Raises:
+            ValueError: if ``since`` or ``now`` is naive.
+        """
+        moment = to_timestamp(now)
+        key = self._key(state, to_timestamp(since), moment, others)
         if self.model is None:
             return True
-        moment = now.timestamp()
         cached = self._cache
-        key = self._key(state, since.timestamp(), moment, others)
         return cached is not None and self._is_fresh(cached, key, moment)
 
     def sample(self, prediction: Prediction, now: datetime) -> None:
@@ -561,11 +581,26 @@ class RoomLearner:
         )
 
     def save_soon(self) -> None:
-        """Save within a minute, and in any case when Home Assistant stops."""
-        self._store.async_delay_save(self._data)
+        """Save within a minute, and in any case when Home Assistant stops (not once closed)."""
+        if not self._closed:
+            self._store.async_delay_save(self._data)
+
+    async def async_close(self) -> None:
+        """Stop background work and save for the last time (on unload).
+
+        A refit still running is cancelled, and nothing is saved after this:
+        a room deleted at the reload must not get its file back from a
+        delayed save of its old learner.
+        """
+        self._closed = True
+        if self._refit_task is not None and not self._refit_task.done():
+            self._refit_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refit_task
+        await self._store.async_save(self._data())
 
     async def async_save(self) -> None:
-        """Save now (on unload)."""
+        """Save now."""
         await self._store.async_save(self._data())
 
     async def async_remove(self) -> None:

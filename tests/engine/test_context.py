@@ -171,6 +171,8 @@ def test_round_trip_and_malformed() -> None:
         ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", [1, 2], [0]]]})
     with pytest.raises(ValueError, match="not a valid RoomState"):
         ContextModel.from_dict(LA, {**data, "buckets": [["sleeping", 1, "here", [1], [0]]]})
+    with pytest.raises(ValueError, match="malformed"):  # beyond 32 bits: OverflowError inside
+        ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", [2**40], [0]]]})
     with pytest.raises(ValueError, match="lacks"):
         ContextModel.from_dict(LA, {**data, "episode_counts": {"occupied": 3}})
 
@@ -206,8 +208,37 @@ def test_timeline_grows_by_appending() -> None:
     assert len(following) == 2
     assert following.at(150.0) == (VAC, 100.0)
     assert following.appended(Episode(OCC, 50.0, 60.0, VAC)) is following  # older
-    # A finished episode that starts where the last finished one did is not a repeat.
+    # The same finished episode again is a repeat.
     assert done.appended(Episode(OCC, 0.0, 100.0, VAC)) is done
+
+
+def test_timeline_keeps_episodes_after_a_zero_length_one() -> None:
+    """Vacant and occupied again at the same instant (a hold expiring as motion comes)."""
+    timeline = Timeline()
+    for episode in (
+        Episode(OCC, 0.0, None, None),
+        Episode(OCC, 0.0, 1000.0, VAC),
+        Episode(VAC, 1000.0, None, None),
+        Episode(VAC, 1000.0, 1000.0, OCC),
+        Episode(OCC, 1000.0, None, None),
+    ):
+        timeline = timeline.appended(episode)
+    assert timeline.at(1500.0) == (OCC, 1000.0)
+    timeline = timeline.appended(Episode(OCC, 1000.0, 5000.0, VAC))
+    assert timeline.at(3000.0) == (OCC, 1000.0)
+    assert timeline.at(5000.0) is None
+    rebuilt = Timeline(
+        [
+            Episode(OCC, 0.0, 1000.0, VAC),
+            Episode(VAC, 1000.0, 1000.0, OCC),
+            Episode(OCC, 1000.0, 5000.0, VAC),
+        ]
+    )
+    assert rebuilt.at(3000.0) == timeline.at(3000.0)
+    np.testing.assert_array_equal(
+        rebuilt.occupied_since(np.array([500.0, 3000.0])),
+        timeline.occupied_since(np.array([500.0, 3000.0])),
+    )
 
 
 @settings(max_examples=60, deadline=None)

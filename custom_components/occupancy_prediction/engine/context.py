@@ -19,8 +19,9 @@ episode, as B2 does, and files each sample under (state, local hour,
 context). A prediction takes the samples of its (state, hour, context)
 bucket, widening the hour window by up to ``MAX_WIDEN_HOURS`` until they come
 from at least ``MIN_BUCKET_EPISODES`` distinct episodes; failing that it backs
-off to B2's (state, hour) samples across all contexts. The distribution is
-that of those samples.
+off to the (state, hour) samples of all contexts pooled (B2's buckets),
+widened up to 12 hours until they come from ``MIN_BUCKET_EPISODES``
+episodes. The distribution is that of those samples.
 
 The union of a (state, hour)'s buckets over all contexts is exactly B2's
 bucket, so :meth:`ContextModel.hourly_samples` serves baseline B2 from the
@@ -122,13 +123,19 @@ class Timeline:
 
         An episode that begins where the last one (still going on) began
         replaces it: that is the going-on episode, now finished (or restated).
-        Older episodes than the last are ignored (the timeline only grows).
+        The same finished episode again, or one older than the last, is
+        ignored (the timeline only grows); a different one at the same
+        start (a zero-length episode before it) is appended, and
+        :meth:`at` then finds the later one.
         """
         keep = self._starts.size
         if keep and episode.start <= self._starts[-1]:
-            if episode.start < self._starts[-1] or not np.isnan(self._ends[-1]):
+            if episode.start < self._starts[-1]:
                 return self
-            keep -= 1
+            if np.isnan(self._ends[-1]):
+                keep -= 1
+            elif episode.end == self._ends[-1] and _CODES[episode.state] == self._states[-1]:
+                return self
         grown = Timeline()
         end = np.nan if episode.end is None else episode.end
         grown._starts = np.append(self._starts[:keep], episode.start)
@@ -370,7 +377,7 @@ class ContextModel:
                     raise ValueError(f"bucket {state_value!r} {hour!r} {label!r} is uneven")
                 model._remaining[key] = np.asarray(values, dtype=np.int32)
                 model._owners[key] = np.asarray(owners, dtype=np.int32)
-        except (KeyError, TypeError, AttributeError) as err:
+        except (KeyError, TypeError, AttributeError, OverflowError) as err:
             raise ValueError(f"malformed context model: {err!r}") from err
         if set(counts) != set(KNOWN_STATES):
             raise ValueError("context model lacks episode counts")
