@@ -507,16 +507,45 @@ class Probe:
     max_stall_loading_s: float = 0.0  # until history_loaded
     max_stall_after_s: float = 0.0  # in the --settle seconds after it
     max_stall_cpu_s: float = 0.0
-    # (late, loop CPU seconds in it, seconds after the setup began, where)
-    stalls: list[tuple[float, float, float, str]] = field(default_factory=list)
+    # (late, loop CPU seconds in it, seconds after the setup began, where, seconds the
+    # loop thread was runnable without a CPU in it)
+    stalls: list[tuple[float, float, float, str, float]] = field(default_factory=list)
     gc: GcProbe = field(default_factory=GcProbe)
     blocked: Counter[str] = field(default_factory=Counter)  # outer call -> seconds overdue
     _due: float = float("inf")
     _samples: list[str] = field(default_factory=list)
+    _schedstat: int | None = None  # the loop thread's /proc schedstat, opened by the ticker
+
+    def _run_wait(self) -> float:
+        """The loop thread's total time runnable without a CPU so far, seconds (0 unknown)."""
+        if self._schedstat is None:
+            return 0.0
+        try:
+            return int(os.pread(self._schedstat, 128, 0).split()[1]) / 1e9
+        except OSError, IndexError, ValueError:
+            return 0.0
 
     async def ticker(self, stop: asyncio.Event) -> None:
-        """Sleep ``TICK`` again and again; record how late each wake-up is."""
+        """Sleep ``TICK`` again and again; record how late each wake-up is.
+
+        Each stall also gets the loop thread's CPU time in it and, from /proc's
+        schedstat (one ``pread`` per tick), how long the thread was runnable but
+        waiting for a CPU; what is left of the stall is mostly waiting for the GIL.
+        """
+        with contextlib.suppress(OSError):
+            self._schedstat = os.open(
+                f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY
+            )
+        try:
+            await self._tick(stop)
+        finally:
+            if self._schedstat is not None:
+                os.close(self._schedstat)
+                self._schedstat = None
+
+    async def _tick(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            run_wait = self._run_wait()
             cpu = time.thread_time()
             due = self._due = time.perf_counter() + TICK
             await asyncio.sleep(TICK)
@@ -525,6 +554,7 @@ class Probe:
             # The loop thread's own CPU time during the stall: the part of it that the code
             # run on the loop accounts for, whatever else the machine was doing.
             cpu = time.thread_time() - cpu
+            run_wait = self._run_wait() - run_wait
             self.max_stall_s = max(self.max_stall_s, late)
             if due < self.loaded_at:
                 self.max_stall_loading_s = max(self.max_stall_loading_s, late)
@@ -534,7 +564,7 @@ class Probe:
             samples, self._samples = self._samples, []
             if late > STALL_REPORT_S:
                 where = Counter(samples).most_common(1)[0][0] if samples else "(not sampled)"
-                self.stalls.append((late, cpu, due - self.started, where))
+                self.stalls.append((late, cpu, due - self.started, where, run_wait))
 
     def watch(self, loop_thread_id: int, loop_native_id: int, stop: threading.Event) -> None:
         """Watchdog thread body: sample the loop thread's stack while the ticker is overdue.
@@ -880,15 +910,16 @@ def _print_table(args: argparse.Namespace, changes: int, prep_s: float, res: Res
         print(f"{name:<{width}}  {value:>{value_width}}  {note}".rstrip())
     if probe.stalls:
         print(
-            "\nlongest stalls: ms late, ms of loop-thread CPU in it, "
-            "ms of garbage collection in it, when after the setup began, where the event loop was"
+            "\nlongest stalls: ms late, ms of loop-thread CPU in it, ms it waited for a CPU"
+            " (schedstat), ms of garbage collection in it, when after the setup began,"
+            " where the event loop was"
         )
-        for late, cpu, at, where in sorted(probe.stalls, reverse=True)[:8]:
+        for late, cpu, at, where, run_wait in sorted(probe.stalls, reverse=True)[:8]:
             due = probe.started + at
             in_gc = probe.gc.overlapping(due, due + late)
             print(
-                f"  {late * 1000:8.1f}  {cpu * 1000:8.1f}  {in_gc * 1000:8.1f}"
-                f"  {at:+7.2f} s  {where}"
+                f"  {late * 1000:8.1f}  {cpu * 1000:8.1f}  {run_wait * 1000:8.1f}"
+                f"  {in_gc * 1000:8.1f}  {at:+7.2f} s  {where}"
             )
     if probe.blocked:
         print(
@@ -1042,12 +1073,13 @@ def main(argv: list[str] | None = None) -> int:
                             "at": at,
                             "late": late,
                             "cpu": cpu,
+                            "cpu_wait": run_wait,
                             "where": where,
                             "gc": probe.gc.overlapping(
                                 probe.started + at, probe.started + at + late
                             ),
                         }
-                        for late, cpu, at, where in probe.stalls
+                        for late, cpu, at, where, run_wait in probe.stalls
                     ],
                     "gc": [
                         {"at": t - probe.started, "s": sec, "gen": gen, "thread": name}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from types import MappingProxyType
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.occupancy_prediction.const import SUBENTRY_ROOM
+from custom_components.occupancy_prediction.const import DEFAULT_OPTIONS, DOMAIN, SUBENTRY_ROOM
 from custom_components.occupancy_prediction.room_learner import RoomLearner
 
 from .conftest import room_subentry, setup_entry
@@ -79,3 +81,48 @@ async def test_room_added_while_the_entry_sets_up_gets_its_reload(
         await hass.async_block_till_done(wait_background_tasks=True)
     assert config_entry.state is ConfigEntryState.LOADED
     assert hass.states.get("binary_sensor.hall_occupancy").state == "on"
+
+
+async def test_rooms_entities_are_added_one_room_per_loop_turn(hass: HomeAssistant) -> None:
+    """Between two rooms' entities the event loop runs other callbacks.
+
+    A callback that reschedules itself with ``call_soon`` runs once per loop
+    turn and counts the entry's entities: no turn may add more than one room's
+    (3 sensors and the Occupancy binary sensor) plus the hub's Status sensor.
+    """
+    names = ["Hall", "Kitchen", "Bedroom", "Office", "Bath"]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Occupancy Prediction",
+        data={},
+        options=dict(DEFAULT_OPTIONS),
+        subentries_data=[
+            room_subentry(f"{name.lower()}_id", name, [f"binary_sensor.{name.lower()}_motion"])
+            for name in names
+        ],
+    )
+    for name in names:
+        hass.states.async_set(
+            f"binary_sensor.{name.lower()}_motion", "on", {"device_class": "motion"}
+        )
+    registry = er.async_get(hass)
+    counts: list[int] = []
+    ticking = True
+
+    def tick() -> None:
+        counts.append(len(er.async_entries_for_config_entry(registry, entry.entry_id)))
+        if ticking:
+            hass.loop.call_soon(tick)
+
+    hass.loop.call_soon(tick)
+    await setup_entry(hass, entry)
+    ticking = False
+    await hass.async_block_till_done()
+
+    assert counts[-1] == len(names) * 4 + 1
+    steps = [after - before for before, after in itertools.pairwise(counts)]
+    assert max(steps) <= 5, steps
+    # Every room's entities were there in the end, each with its own device.
+    for name in names:
+        assert hass.states.get(f"binary_sensor.{name.lower()}_occupancy").state == "on"
+        assert hass.states.get(f"sensor.{name.lower()}_time_until_transition") is not None

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import OccupancyConfigEntry, OccupancyCoordinator
 from .engine.occupancy import RoomState
-from .entity import OccupancyRoomEntity
+from .entity import OccupancyRoomEntity, async_add_room_entities
 from .room_config import RoomConfig
 
 PARALLEL_UPDATES = 0
@@ -25,8 +25,9 @@ async def async_setup_entry(
 ) -> None:
     """Add each room's Occupancy binary sensor."""
     coordinator = entry.runtime_data
-    for room_id, room in coordinator.room_configs.items():
-        async_add_entities([RoomOccupancySensor(coordinator, room)], config_subentry_id=room_id)
+    await async_add_room_entities(
+        coordinator, async_add_entities, lambda room: [RoomOccupancySensor(coordinator, room)]
+    )
 
 
 class RoomOccupancySensor(OccupancyRoomEntity, BinarySensorEntity):

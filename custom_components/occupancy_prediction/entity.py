@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import OccupancyCoordinator, RoomSnapshot
 from .engine.occupancy import RoomState
 from .room_config import RoomConfig
+
+
+async def async_add_room_entities(
+    coordinator: OccupancyCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[RoomConfig], Sequence[Entity]],
+) -> None:
+    """Add each room's entities to its subentry, one room per event-loop turn.
+
+    Adding an entity (registries, device, first state) costs the loop about
+    half a millisecond and does not yield: twenty rooms' entities added at
+    once held it for 30-40 ms (and over 100 ms while the history import's
+    threads competed for the GIL). Rooms the coordinator follows, even if a
+    subentry changed meanwhile (the change reloads the entry); a subentry
+    removed while this runs is skipped.
+    """
+    entry = coordinator.config_entry
+    for room_id, room in coordinator.room_configs.items():
+        if room_id not in entry.subentries:
+            continue
+        async_add_entities(list(create(room)), config_subentry_id=room_id)
+        await asyncio.sleep(0)
 
 
 class OccupancyHubEntity(CoordinatorEntity[OccupancyCoordinator]):

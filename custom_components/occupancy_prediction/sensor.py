@@ -25,7 +25,7 @@ from .coordinator import (
     RoomSnapshot,
 )
 from .engine.prediction import Prediction
-from .entity import OccupancyHubEntity, OccupancyRoomEntity
+from .entity import OccupancyHubEntity, OccupancyRoomEntity, async_add_room_entities
 from .room_config import RoomConfig
 
 PARALLEL_UPDATES = 0
@@ -113,13 +113,13 @@ async def async_setup_entry(
     """Add the hub's Status sensor and each room's prediction sensors."""
     coordinator = entry.runtime_data
     async_add_entities([OccupancyStatusSensor(coordinator)])
-    # The rooms the coordinator follows, even if a subentry changed meanwhile
-    # (the change reloads the entry).
-    for room_id, room in coordinator.room_configs.items():
-        async_add_entities(
-            [RoomPredictionSensor(coordinator, room, description) for description in ROOM_SENSORS],
-            config_subentry_id=room_id,
-        )
+    await async_add_room_entities(
+        coordinator,
+        async_add_entities,
+        lambda room: [
+            RoomPredictionSensor(coordinator, room, description) for description in ROOM_SENSORS
+        ],
+    )
 
 
 class RoomPredictionSensor(OccupancyRoomEntity, SensorEntity):
