@@ -437,6 +437,33 @@ def _where(frame: FrameType | None, state: str) -> str:
     return f"{' > '.join(outer)} .. {ours[0]}"
 
 
+_IDLE_CALLS = frozenset(
+    {"wait", "select", "get", "_wait_for_tstate_lock", "acquire", "sleep", "_worker"}
+    | {"_run_event_loop"}
+)
+"""Innermost functions of a thread with nothing to do: a pool worker waiting for a job
+(``_worker`` in C's ``SimpleQueue.get``), the recorder thread waiting for its queue."""
+
+
+def _busy_threads(frames: dict[int, FrameType], skip: set[int]) -> list[str]:
+    """``thread name: where`` of every thread but ``skip`` that is not waiting for work.
+
+    Sampled by the watchdog, which runs only while it holds the GIL: the thread that had
+    the GIL before it is among these, stopped where it let the GIL go.
+    """
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    busy = []
+    for ident, frame in frames.items():
+        if ident in skip or frame.f_code.co_name in _IDLE_CALLS:
+            continue
+        code = frame.f_code
+        inner = f"{Path(code.co_filename).stem}.{code.co_name}"
+        where = _where(frame, "?")
+        label = where if where.endswith(inner) else f"{where} @ {inner}"
+        busy.append(f"{re.sub(r'_\d+$', '', names.get(ident, '?'))}: {label}")
+    return busy
+
+
 class GcProbe:
     """Records every cyclic garbage collection (``gc.callbacks``): when, how long, which generation.
 
@@ -508,12 +535,13 @@ class Probe:
     max_stall_after_s: float = 0.0  # in the --settle seconds after it
     max_stall_cpu_s: float = 0.0
     # (late, loop CPU seconds in it, seconds after the setup began, where, seconds the
-    # loop thread was runnable without a CPU in it)
-    stalls: list[tuple[float, float, float, str, float]] = field(default_factory=list)
+    # loop thread was runnable without a CPU in it, the other threads busy meanwhile)
+    stalls: list[tuple[float, float, float, str, float, str]] = field(default_factory=list)
     gc: GcProbe = field(default_factory=GcProbe)
     blocked: Counter[str] = field(default_factory=Counter)  # outer call -> seconds overdue
     _due: float = float("inf")
     _samples: list[str] = field(default_factory=list)
+    _others: list[str] = field(default_factory=list)  # busy other threads, sampled in stalls
     _schedstat: int | None = None  # the loop thread's /proc schedstat, opened by the ticker
 
     def _run_wait(self) -> float:
@@ -562,9 +590,11 @@ class Probe:
                 self.max_stall_after_s = max(self.max_stall_after_s, late)
             self.max_stall_cpu_s = max(self.max_stall_cpu_s, cpu)
             samples, self._samples = self._samples, []
+            others, self._others = self._others, []
             if late > STALL_REPORT_S:
                 where = Counter(samples).most_common(1)[0][0] if samples else "(not sampled)"
-                self.stalls.append((late, cpu, due - self.started, where, run_wait))
+                busy = "; ".join(f"{label} x{n}" for label, n in Counter(others).most_common(3))
+                self.stalls.append((late, cpu, due - self.started, where, run_wait, busy))
 
     def watch(self, loop_thread_id: int, loop_native_id: int, stop: threading.Event) -> None:
         """Watchdog thread body: sample the loop thread's stack while the ticker is overdue.
@@ -576,9 +606,10 @@ class Probe:
             now = time.perf_counter()
             overdue_from = self._due + STALL_SAMPLE_S
             if now > overdue_from:
-                frame = sys._current_frames().get(loop_thread_id)
-                where = _where(frame, _thread_sched(loop_native_id)[0])
+                frames = sys._current_frames()
+                where = _where(frames.get(loop_thread_id), _thread_sched(loop_native_id)[0])
                 self._samples.append(where)
+                self._others.extend(_busy_threads(frames, {loop_thread_id, threading.get_ident()}))
                 self.blocked[where.split(" .. ")[0]] += now - max(looked, overdue_from)
             looked = now
 
@@ -914,13 +945,15 @@ def _print_table(args: argparse.Namespace, changes: int, prep_s: float, res: Res
             " (schedstat), ms of garbage collection in it, when after the setup began,"
             " where the event loop was"
         )
-        for late, cpu, at, where, run_wait in sorted(probe.stalls, reverse=True)[:8]:
+        for late, cpu, at, where, run_wait, busy in sorted(probe.stalls, reverse=True)[:8]:
             due = probe.started + at
             in_gc = probe.gc.overlapping(due, due + late)
             print(
                 f"  {late * 1000:8.1f}  {cpu * 1000:8.1f}  {run_wait * 1000:8.1f}"
                 f"  {in_gc * 1000:8.1f}  {at:+7.2f} s  {where}"
             )
+            if busy:
+                print(f"{'':>46}other threads busy (samples): {busy}")
     if probe.blocked:
         print(
             f"\nevent loop blocked (beyond {STALL_SAMPLE_S * 1000:.0f} ms per stall), "
@@ -1068,6 +1101,8 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "loaded_at": probe.loaded_at - probe.started,
+                    # CLOCK_MONOTONIC, as other processes see it: to line up their samples.
+                    "started_perf_counter": probe.started,
                     "stalls": [
                         {
                             "at": at,
@@ -1075,11 +1110,12 @@ def main(argv: list[str] | None = None) -> int:
                             "cpu": cpu,
                             "cpu_wait": run_wait,
                             "where": where,
+                            "other_threads": busy,
                             "gc": probe.gc.overlapping(
                                 probe.started + at, probe.started + at + late
                             ),
                         }
-                        for late, cpu, at, where, run_wait in probe.stalls
+                        for late, cpu, at, where, run_wait, busy in probe.stalls
                     ],
                     "gc": [
                         {"at": t - probe.started, "s": sec, "gen": gen, "thread": name}
