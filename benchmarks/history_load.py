@@ -629,8 +629,8 @@ def _skip_work(variant: str) -> Iterator[None]:
     async def no_import(*_args: Any) -> int:
         return 0
 
-    def no_fit(*args: Any) -> Any:
-        return orig_fit({}, {}, args[2], args[3], args[4])
+    def no_fit(*args: Any, **kwargs: Any) -> Any:
+        return orig_fit({}, {}, args[2], args[3], args[4], others={})
 
     if variant in ("no-import", "idle"):
         room_learner_module.async_import_into_logs = no_import  # type: ignore[assignment]
