@@ -9,10 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.occupancy_prediction.alerts import AlertKind
-from custom_components.occupancy_prediction.const import DOMAIN
+from custom_components.occupancy_prediction.const import CONF_COVERAGE_MIN, DOMAIN
 from custom_components.occupancy_prediction.engine.ensemble import EnsembleModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import Prediction
@@ -127,20 +128,28 @@ async def test_a_prediction_is_scored_when_the_room_changes(
     assert entry.runtime_data.learners["bedroom_id"].model.scores == learned.scores
 
 
+@pytest.mark.parametrize("coverage_min", [0.70, 0.0])
 async def test_degraded_accuracy_raises_an_alert_and_retrains(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, coverage_min: float
 ) -> None:
     """Vacant from 08:00 to 10:50 while the three mornings say "occupied by 09:00".
 
     Samples at 08:20, 08:25, ..., 10:45 (30 of them) are scored against 10:50;
     the expected MAE and coverage are worked out from the ensemble fitted
     directly on the same episodes (no transition meanwhile: its weights stay
-    equal), and both are out of bounds.
+    equal), and both are out of bounds. With the coverage_min option at 0
+    the same coverage is within the configured range: only the MAE counts.
     """
     await record_three_mornings(hass, freezer)
     start = DAY0 + timedelta(days=3, hours=8, minutes=20)
     freezer.move_to(start)
-    entry = bedroom_entry()
+    default = bedroom_entry()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=default.title,
+        options={**default.options, CONF_COVERAGE_MIN: coverage_min},
+        subentries_data=[dict(s.as_dict()) for s in default.subentries.values()],
+    )
     await setup_entry(hass, entry)
     coordinator = entry.runtime_data
     # The coordinator's minute refresh, run directly for each minute.
@@ -172,9 +181,9 @@ async def test_degraded_accuracy_raises_an_alert_and_retrains(
     assert mae > 45
     assert coverage < 0.70
     assert alert.room_id == "bedroom_id"
-    assert alert.message == (
-        f"Bedroom: mae_above_threshold {mae:.2f} beyond 45.00 (30 predictions); "
-        f"coverage_out_of_range {coverage:.2f} beyond 0.70 (30 predictions)"
-    )
+    expected = f"Bedroom: mae_above_threshold {mae:.2f} beyond 45.00 (30 predictions)"
+    if coverage_min:
+        expected += f"; coverage_out_of_range {coverage:.2f} beyond 0.70 (30 predictions)"
+    assert alert.message == expected
     # The room was refitted at once (at 10:51), not only at the nightly retrain.
     assert coordinator.learners["bedroom_id"].trained_at == start + timedelta(minutes=151)

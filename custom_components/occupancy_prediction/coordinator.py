@@ -38,6 +38,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
 from .const import (
+    CONF_COVERAGE_MAX,
+    CONF_COVERAGE_MIN,
     CONF_DOOR_SENSORS,
     CONF_HISTORY_DAYS,
     CONF_MAE_THRESHOLD,
@@ -265,8 +267,14 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         if self.history_loaded:
             self._sync_history_issues(now)
         threshold = float(self._option(CONF_MAE_THRESHOLD))
+        coverage = (
+            float(self._option(CONF_COVERAGE_MIN)),
+            float(self._option(CONF_COVERAGE_MAX)),
+        )
         for room in self._rooms.values():
-            room.degradation = tuple(room.learner.accuracy.degradation(now, threshold))
+            room.degradation = tuple(
+                room.learner.accuracy.degradation(now, threshold, coverage_range=coverage)
+            )
             room.scored_24h = room.learner.accuracy.summary(now, DAY_SECONDS).samples
             self._adapt(room, now)
         await self._async_predict_each(now)

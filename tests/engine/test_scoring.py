@@ -111,6 +111,10 @@ def test_degradation_events() -> None:
         e for e in events if e.kind is DegradationKind.COVERAGE
     ]
     assert tracker.degradation(now, mae_threshold_minutes=30, min_samples=100) == []
+    # A configured range that allows no coverage at all raises nothing for it.
+    assert tracker.degradation(now, mae_threshold_minutes=90, coverage_range=(0.0, 0.9)) == []
+    wide = tracker.degradation(now, mae_threshold_minutes=90, coverage_range=(0.5, 0.9))
+    assert [(e.kind, e.limit) for e in wide] == [(DegradationKind.COVERAGE, 0.5)]
     # A week later everything has rolled out of the windows.
     later = now + timedelta(days=8)
     tracker.advance(later)

@@ -246,8 +246,17 @@ class AccuracyTracker:
         now: datetime,
         mae_threshold_minutes: float,
         min_samples: int = MIN_SAMPLES,
+        coverage_range: tuple[float, float] = COVERAGE_RANGE,
     ) -> list[DegradationEvent]:
-        """Degradation events now: 24 h MAE above the threshold, 7 d coverage out of range."""
+        """Degradation events now: 24 h MAE above the threshold, 7 d coverage out of range.
+
+        Args:
+            now: the moment (aware).
+            mae_threshold_minutes: the 24 h MAE above which accuracy degraded.
+            min_samples: scored predictions a window needs before it counts.
+            coverage_range: (low, high) shares of truths inside the 80 %
+                interval outside which the intervals are miscalibrated.
+        """
         moment = to_timestamp(now)
         events = []
         day = self.summary(now, DAY_SECONDS)
@@ -268,7 +277,7 @@ class AccuracyTracker:
             )
         week = self.summary(now, WEEK_SECONDS)
         if week.coverage is not None and week.samples >= min_samples:
-            low, high = COVERAGE_RANGE
+            low, high = coverage_range
             limit = low if week.coverage < low else high
             if not low <= week.coverage <= high:
                 events.append(
