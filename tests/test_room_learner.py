@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
@@ -23,27 +25,33 @@ from custom_components.occupancy_prediction.room_learner import (
     PREDICTION_MAX_AGE,
     RoomLearner,
 )
+from tests.histories import T0, daily_hour
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
-T0 = datetime(2026, 5, 4, tzinfo=UTC)
 SENSOR = "binary_sensor.bedroom_presence"
-
-
-def daily_hour(days: int) -> list[Episode]:
-    """Occupied 09:00-10:00 every day from 4 May, vacant in between."""
-    episodes: list[Episode] = []
-    for day in range(days):
-        begin = (T0 + timedelta(days=day, hours=9)).timestamp()
-        if episodes:
-            episodes.append(Episode(VAC, episodes[-1].end or 0.0, begin, OCC))
-        episodes.append(Episode(OCC, begin, begin + 3600, VAC))
-    return episodes
 
 
 def fitted(days: int = 10) -> EnsembleModel:
     model = EnsembleModel(UTC)
     model.fit(daily_hour(days))
     return model
+
+
+def while_running(
+    hass: HomeAssistant, target: Callable[..., Any], action: Callable[[], object]
+) -> AbstractContextManager[object]:
+    """Run ``action`` on the loop as an executor job of ``target`` (or a partial of it) starts.
+
+    What happens on the event loop while the job runs in a worker thread.
+    """
+    real = hass.async_add_executor_job
+
+    async def meanwhile(job: Any, *args: Any) -> Any:
+        if getattr(job, "func", job) is target:
+            action()
+        return await real(job, *args)
+
+    return patch.object(hass, "async_add_executor_job", meanwhile)
 
 
 def make_learner(hass: HomeAssistant, model: EnsembleModel | None = None) -> RoomLearner:
@@ -147,17 +155,14 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     learner.model.scores = dict.fromkeys(learner.model.scores, -1.0)  # type: ignore[union-attr]
     now = dt_util.utcnow().timestamp()
     late = Episode(OCC, now - 600, now + 1, VAC)
-    real = hass.async_add_executor_job
 
-    async def meanwhile(target: Any, *args: Any) -> Any:
-        if getattr(target, "func", target) is room_learner._fit:
-            # An episode already in the logs (it ended before the training began) is not relearned.
-            learner.learn(Episode(VAC, 0.0, 1.0, OCC))
-            learner.learn(late)
-            learner.episode_began(VAC, late.end or 0.0)
-        return await real(target, *args)
+    def meanwhile() -> None:
+        # An episode already in the logs (it ended before the training began) is not relearned.
+        learner.learn(Episode(VAC, 0.0, 1.0, OCC))
+        learner.learn(late)
+        learner.episode_began(VAC, late.end or 0.0)
 
-    with patch.object(hass, "async_add_executor_job", meanwhile):
+    with while_running(hass, room_learner._fit, meanwhile):
         await learner.async_train()
     await hass.async_block_till_done()
     assert learner.model is not None
@@ -242,14 +247,7 @@ async def test_episode_ending_during_the_first_training_is_kept(hass: HomeAssist
     learner = make_learner(hass)
     now = dt_util.utcnow().timestamp()
     late = Episode(OCC, now - 600, now + 1, VAC)
-    real = hass.async_add_executor_job
-
-    async def meanwhile(target: Any, *args: Any) -> Any:
-        if getattr(target, "func", target) is room_learner._fit:
-            learner.learn(late)
-        return await real(target, *args)
-
-    with patch.object(hass, "async_add_executor_job", meanwhile):
+    with while_running(hass, room_learner._fit, lambda: learner.learn(late)):
         await learner.async_train()
     await hass.async_block_till_done()
     assert learner.model is not None
@@ -260,14 +258,7 @@ async def test_replay_keeps_an_episode_begun_meanwhile(hass: HomeAssistant) -> N
     """The logs were copied before the room changed: the going-on episode is kept."""
     learner = make_learner(hass)
     now = dt_util.utcnow().timestamp()
-    real = hass.async_add_executor_job
-
-    async def meanwhile(target: Any, *args: Any) -> Any:
-        if target is room_learner._replay:
-            learner.episode_began(OCC, now)
-        return await real(target, *args)
-
-    with patch.object(hass, "async_add_executor_job", meanwhile):
+    with while_running(hass, room_learner._replay, lambda: learner.episode_began(OCC, now)):
         await learner.async_replay()
     assert learner.timeline.at(now + 60) == (OCC, now)
 

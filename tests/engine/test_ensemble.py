@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 import json
 import math
 
@@ -21,28 +21,16 @@ from custom_components.occupancy_prediction.engine.ensemble import (
     quantile_average,
     with_survival,
 )
-from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
     InsufficientHistory,
     Prediction,
 )
+from tests.histories import T0, daily_hour
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
-T0 = datetime(2026, 5, 4, tzinfo=UTC)
 STEPS = 288
-
-
-def daily_hour(days: int) -> list[Episode]:
-    """Occupied 09:00-10:00 every day, vacant in between."""
-    episodes: list[Episode] = []
-    for day in range(days):
-        begin = (T0 + timedelta(days=day, hours=9)).timestamp()
-        if episodes:
-            episodes.append(Episode(VAC, episodes[-1].end or 0.0, begin, OCC))
-        episodes.append(Episode(OCC, begin, begin + 3600, VAC))
-    return episodes
 
 
 def test_samples_give_numpys_sample_quantiles() -> None:

@@ -24,9 +24,9 @@ from custom_components.occupancy_prediction.engine.prediction import (
     InsufficientHistory,
     Prediction,
 )
+from tests.histories import T0, daily_hour
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
-T0 = datetime(2026, 5, 4, tzinfo=UTC)  # a Monday
 BERLIN = ZoneInfo("Europe/Berlin")
 SHAPE = (len(ELAPSED_EDGES_MINUTES), 24, 2)
 
@@ -35,23 +35,6 @@ def constant_model(hazard: float) -> HazardModel:
     model = HazardModel(UTC)
     model.set_tables({OCC: np.full(SHAPE, hazard), VAC: np.full(SHAPE, hazard)})
     return model
-
-
-def daily_hour(days: int, start_hour: int = 9, zone: ZoneInfo | None = None) -> list[Episode]:
-    """Occupied one hour a day from ``start_hour`` (local), vacant the rest."""
-    episodes: list[Episode] = []
-    previous_end: float | None = None
-    for day in range(days):
-        if zone is None:
-            begin = (T0 + timedelta(days=day, hours=start_hour)).timestamp()
-        else:
-            local = datetime(2026, 3, 20, start_hour, tzinfo=zone) + timedelta(days=day)
-            begin = local.timestamp()
-        if previous_end is not None:
-            episodes.append(Episode(VAC, previous_end, begin, OCC))
-        episodes.append(Episode(OCC, begin, begin + 3600, VAC))
-        previous_end = begin + 3600
-    return episodes
 
 
 def test_elapsed_bins() -> None:
