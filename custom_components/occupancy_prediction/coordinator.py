@@ -345,12 +345,14 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
         now: datetime,
         *,
         stale_ok: bool = False,
+        others: dict[str, tuple[RoomState, float]] | None = None,
     ) -> Prediction | InsufficientHistory | None:
         """The room's prediction at ``now``; None while its state is unknown.
 
         The only call of the learner's ``predict`` (cached there): whatever
-        else a model needs at prediction time is gathered here. ``stale_ok``
-        as in :meth:`RoomLearner.predict`.
+        else a model needs at prediction time is gathered here (``others``
+        when the caller has them already). ``stale_ok`` as in
+        :meth:`RoomLearner.predict`.
         """
         if state is RoomState.UNKNOWN:
             return None
@@ -358,7 +360,7 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             state,
             from_timestamp(now.timestamp() if since is None else since),
             now,
-            self._others_now(room),
+            self._others_now(room) if others is None else others,
             stale_ok=stale_ok,
         )
 
@@ -375,9 +377,10 @@ class OccupancyCoordinator(DataUpdateCoordinator[OccupancyData]):
             if state is RoomState.UNKNOWN:
                 continue
             when = from_timestamp(now.timestamp() if since is None else since)
-            if room.learner.is_fresh(state, when, now, self._others_now(room)):
+            others = self._others_now(room)
+            if room.learner.is_fresh(state, when, now, others):
                 continue
-            self._predict(room, state, since, now)
+            self._predict(room, state, since, now, others=others)
             predicted = True
             await asyncio.sleep(0)
         return predicted
