@@ -46,6 +46,7 @@ DAY = 86400.0
 WEEK = 7 * DAY
 MIN_ROOM_EPISODES = 20
 ROLLING_EVERY = 1800.0
+PASSES = 5
 """Rolling origin predicts every 30 minutes (the fixed protocol every 15) to keep the run short."""
 
 
@@ -101,6 +102,8 @@ def speed(home: Home, year_days: float = 365, copies: int = 20) -> dict:
     All for the whole ensemble (hazard, context and B2 models; the context
     model sees the other rooms) on the Aruba bedroom; the event update is the
     occupancy rules' (``RoomOccupancy``), what the event loop does per event.
+    The prediction cost is the median over a prediction every hour of the
+    last week but one, the best of ``PASSES`` passes.
     """
     room = home.rooms["bedroom"]
     tracker = RoomOccupancy(room.sensors, room.vacancy_delay)
@@ -118,13 +121,27 @@ def speed(home: Home, year_days: float = 365, copies: int = 20) -> dict:
         begin = time.perf_counter()
         model.fit(episodes, everything)
         refits.append(time.perf_counter() - begin)
-    predicts = []
+    queries = []
     for moment in np.arange(home.end - 7 * DAY, home.end - DAY, 3600.0):
         episode = next(e for e in reversed(episodes) if e.start <= moment)
-        others = snapshot(timelines, float(moment))
-        begin = time.perf_counter()
-        model.predict(episode.state, from_timestamp(episode.start), from_timestamp(moment), others)
-        predicts.append(time.perf_counter() - begin)
+        queries.append(
+            (
+                episode.state,
+                from_timestamp(episode.start),
+                from_timestamp(float(moment)),
+                snapshot(timelines, float(moment)),
+            )
+        )
+    # The median of each pass over the hourly moments, best of PASSES: a
+    # busy shared machine only ever adds time (timeit's rule).
+    pass_medians = []
+    for _ in range(PASSES):
+        predicts = []
+        for query in queries:
+            begin = time.perf_counter()
+            model.predict(*query)
+            predicts.append(time.perf_counter() - begin)
+        pass_medians.append(statistics.median(predicts))
     learns = []
     learner = EnsembleModel(home.time_zone)
     for episode in episodes[:2000]:
@@ -145,7 +162,7 @@ def speed(home: Home, year_days: float = 365, copies: int = 20) -> dict:
     tracemalloc.stop()
     return {
         "update_us_median": round(statistics.median(costs) * 1e6, 2),
-        "predict_ms_median": round(statistics.median(predicts) * 1e3, 3),
+        "predict_ms_median": round(min(pass_medians) * 1e3, 3),
         "refit_s_112d": round(min(refits), 3),
         "memory_mb_20x365": round(peak / 2**20, 2),
         "learn_episode_us_median": round(statistics.median(learns) * 1e6, 2),

@@ -193,6 +193,30 @@ def test_b2_samples_from_the_same_store() -> None:
     assert model.hourly_samples(UNK, 3).size == 0
 
 
+def test_b2_samples_follow_what_was_learned_since_they_were_last_read() -> None:
+    """The pooled samples are kept between reads, and renewed by learning or a refit."""
+    bedroom, kitchen = _mornings(12, datetime(2026, 10, 20, tzinfo=LA))
+    others = {"kitchen": kitchen}
+    model = ContextModel(LA)
+    baseline = HourlyMedianModel(LA)
+
+    def same_as_baseline_on(episodes: list[Episode]) -> None:
+        baseline.fit(episodes)
+        for state, hour in ((OCC, 3), (VAC, 12)):
+            np.testing.assert_array_equal(
+                np.sort(model.hourly_samples(state, hour)),
+                np.sort(baseline.remaining_samples(state, hour)),
+            )
+
+    model.fit(bedroom[:12], others)
+    same_as_baseline_on(bedroom[:12])
+    assert model.hourly_samples(OCC, 3) is model.hourly_samples(OCC, 3)
+    model.learn_many(bedroom[12:], others)
+    same_as_baseline_on(bedroom)
+    model.fit(bedroom[:8], others)
+    same_as_baseline_on(bedroom[:8])
+
+
 def test_timeline_grows_by_appending() -> None:
     """The going-on episode is replaced by its finished self; older ones are ignored."""
     empty = Timeline()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import UTC, datetime, timedelta
 import json
 from zoneinfo import ZoneInfo
@@ -92,6 +93,58 @@ def test_constant_hazards_forecast_like_a_two_state_chain() -> None:
     vacant = model.predict(VAC, now, now)
     assert isinstance(vacant, Prediction)
     assert vacant.occupancy_forecast == pytest.approx({m: 1 - p for m, p in expected.items()})
+
+
+def cohort_forecast(
+    tables: dict[RoomState, np.ndarray],
+    state: RoomState,
+    elapsed: float,
+    now: datetime,
+    *,
+    zone: ZoneInfo,
+    steps: int,
+) -> list[float]:
+    """P(occupied) after each step, following every episode cohort one step at a time.
+
+    Independent of the model's code: clock features from ``datetime``, elapsed
+    bins from the edges by ``bisect``, and one cohort per (state, birth step).
+    """
+    cohorts: list[tuple[RoomState, float | None, float]] = [(state, None, 1.0)]
+    occupied = []
+    for k in range(steps):
+        local = (now + timedelta(seconds=k * STEP_SECONDS)).astimezone(zone)
+        hour, weekend = local.hour, int(local.weekday() >= 5)
+        born = {OCC: 0.0, VAC: 0.0}
+        moved = []
+        for cohort_state, age, mass in cohorts:
+            seconds = elapsed + k * STEP_SECONDS if age is None else age * STEP_SECONDS
+            column = bisect.bisect_right(ELAPSED_EDGES_MINUTES, seconds / 60) - 1
+            hazard = float(tables[cohort_state][column, hour, weekend])
+            moved.append((cohort_state, None if age is None else age + 1, mass * (1 - hazard)))
+            born[VAC if cohort_state is OCC else OCC] += mass * hazard
+        cohorts = moved + [(s, 0, m) for s, m in born.items()]
+        occupied.append(sum(m for s, _, m in cohorts if s is OCC))
+    return occupied
+
+
+@pytest.mark.parametrize("state", [OCC, VAC])
+@pytest.mark.parametrize("elapsed_minutes", [0, 37, 600])
+def test_forecast_matches_a_cohort_by_cohort_recursion_across_dst(
+    state: RoomState, elapsed_minutes: int
+) -> None:
+    """Random hazards by cell; the forecast window crosses the March change in Berlin."""
+    rng = np.random.default_rng(elapsed_minutes)
+    tables = {OCC: rng.uniform(0.0, 0.3, SHAPE), VAC: rng.uniform(0.0, 0.3, SHAPE)}
+    model = HazardModel(BERLIN)
+    model.set_tables(tables)
+    now = datetime(2026, 3, 29, 0, 10, tzinfo=UTC)  # 01:10 CET; 03:00 CEST at 01:00 UTC
+    since = now - timedelta(minutes=elapsed_minutes)
+    prediction = model.predict(state, since, now)
+    assert isinstance(prediction, Prediction)
+    expected = cohort_forecast(tables, state, elapsed_minutes * 60.0, now, zone=BERLIN, steps=48)
+    assert prediction.occupancy_forecast == pytest.approx(
+        {m: expected[m // 5 - 1] for m in (15, 30, 60, 120, 240)}, abs=1e-12
+    )
 
 
 def test_learns_a_daily_hour() -> None:

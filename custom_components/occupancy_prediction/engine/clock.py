@@ -65,12 +65,26 @@ def local_seconds(timestamps: np.ndarray, time_zone: tzinfo) -> np.ndarray:
 
 def local_hour(timestamps: np.ndarray, time_zone: tzinfo) -> np.ndarray:
     """Local hour of day (0..23) at each instant."""
-    wall = local_seconds(timestamps, time_zone)
-    return (np.floor(wall / 3600) % 24).astype(np.int64)
+    return _hour(local_seconds(timestamps, time_zone))
 
 
 def local_weekend(timestamps: np.ndarray, time_zone: tzinfo) -> np.ndarray:
     """1 on local Saturdays and Sundays, else 0 (1970-01-01 was a Thursday)."""
+    return _weekend(local_seconds(timestamps, time_zone))
+
+
+def local_hour_and_weekend(
+    timestamps: np.ndarray, time_zone: tzinfo
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`local_hour` and :func:`local_weekend` with one offset look-up."""
     wall = local_seconds(timestamps, time_zone)
+    return _hour(wall), _weekend(wall)
+
+
+def _hour(wall: np.ndarray) -> np.ndarray:
+    return (np.floor(wall / 3600) % 24).astype(np.int64)
+
+
+def _weekend(wall: np.ndarray) -> np.ndarray:
     weekday = (np.floor(wall / 86400).astype(np.int64) + 3) % 7  # Monday = 0
     return (weekday >= 5).astype(np.int64)

@@ -237,6 +237,8 @@ class ContextModel:
         self._remaining: dict[tuple[RoomState, int, str], np.ndarray] = {}
         self._owners: dict[tuple[RoomState, int, str], np.ndarray] = {}
         self.episode_counts: dict[RoomState, int] = dict.fromkeys(KNOWN_STATES, 0)
+        # B2's samples by (state, hour), pooled on first use until the next learning.
+        self._hourly: dict[tuple[RoomState, int], np.ndarray] = {}
 
     def fit(self, episodes: Sequence[Episode], others: Others) -> None:
         """Learn afresh from this room's ``episodes`` and the other rooms' ``others``.
@@ -247,6 +249,7 @@ class ContextModel:
         """
         self._remaining = {}
         self._owners = {}
+        self._hourly = {}
         self.episode_counts = dict.fromkeys(KNOWN_STATES, 0)
         self.learn_many(episodes, others)
 
@@ -268,6 +271,7 @@ class ContextModel:
         counts = np.ceil((ends - starts) / SAMPLE_STEP_SECONDS).astype(np.int64)
         if not counts.any():
             return  # episodes of no length: nothing to sample
+        self._hourly = {}
         which = np.repeat(np.arange(len(finished)), counts)
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         offsets = np.arange(which.size) - np.repeat(first, counts)
@@ -317,11 +321,16 @@ class ContextModel:
         """Baseline B2's samples (seconds) for ``state`` at local ``hour``, whatever the context.
 
         The same samples as :meth:`.HourlyMedianModel.remaining_samples` on the
-        same episodes, widened by the same rule.
+        same episodes, widened by the same rule. The array is shared by
+        every call until the model learns again: do not modify it.
         """
         if state not in KNOWN_STATES:
             return np.empty(0)
-        return self._pooled(state, hour, self._labels(state), 12, B2_MIN_BUCKET_EPISODES)
+        found = self._hourly.get((state, hour))
+        if found is None:
+            found = self._pooled(state, hour, self._labels(state), 12, B2_MIN_BUCKET_EPISODES)
+            self._hourly[(state, hour)] = found
+        return found
 
     def _labels(self, state: RoomState) -> set[str]:
         return {key[2] for key in self._remaining if key[0] is state}

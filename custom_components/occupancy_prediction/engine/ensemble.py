@@ -230,6 +230,7 @@ class EnsembleModel:
         self.hazard = HazardModel(time_zone)
         self.context = ContextModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
+        self._hourly: dict[tuple[RoomState, int], tuple[np.ndarray, RemainingTime]] = {}
 
     def fit(self, episodes: Sequence[Episode], others: Others | None = None) -> None:
         """Refit every member (the weights are kept).
@@ -310,6 +311,16 @@ class EnsembleModel:
         total = sum(raw.values())
         return {n: v / total for n, v in raw.items()}
 
+    def _hourly_distribution(
+        self, state: RoomState, hour: int, samples: np.ndarray
+    ) -> RemainingTime:
+        """B2's distribution, kept while the context model hands out the same samples."""
+        kept = self._hourly.get((state, hour))
+        if kept is None or kept[0] is not samples:
+            kept = (samples, distribution_from_samples(samples))
+            self._hourly[(state, hour)] = kept
+        return kept[1]
+
     def members(
         self, state: RoomState, elapsed: float, now: float, others: Snapshot | None = None
     ) -> dict[str, RemainingTime]:
@@ -335,7 +346,7 @@ class EnsembleModel:
             hour = datetime.fromtimestamp(now, self._tz).hour
             samples = self.context.hourly_samples(state, hour)
             if samples.size:
-                found["hourly_median"] = distribution_from_samples(samples)
+                found["hourly_median"] = self._hourly_distribution(state, hour, samples)
         return found
 
     def predict(

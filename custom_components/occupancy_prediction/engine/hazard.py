@@ -32,11 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from .clock import local_hour, local_weekend
+from .clock import local_hour_and_weekend
 from .distribution import FORECAST_MINUTES, RemainingTime, prediction_from
 from .episodes import Episode
 from .occupancy import KNOWN_STATES, NEXT_STATE, RoomState
@@ -70,6 +71,26 @@ _HORIZON_STEPS = int(HORIZON_SECONDS / STEP_SECONDS)
 def elapsed_bin(seconds: np.ndarray) -> np.ndarray:
     """Index of the elapsed-time bin of each duration (seconds)."""
     return np.searchsorted(_EDGES, np.asarray(seconds, dtype=float), side="right") - 1
+
+
+@cache
+def _renewal_grid(steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For episodes born at the end of step ``j``, by step ``m`` (both ``< steps``).
+
+    Returns their elapsed bin in step ``m``, 1.0 where they are running in
+    step ``m`` (``m > j``) and 1.0 where they have begun by the end of step
+    ``m`` (``m >= j``), each ``steps x steps``, read-only.
+    """
+    step = np.arange(steps)
+    age = step[None, :] - step[:, None] - 1
+    grids = (
+        elapsed_bin(np.maximum(age, 0) * STEP_SECONDS),
+        (age >= 0).astype(float),
+        (age >= -1).astype(float),
+    )
+    for grid in grids:
+        grid.flags.writeable = False
+    return grids
 
 
 def _design_size() -> int:
@@ -227,6 +248,7 @@ class HazardModel:
         self._counts: dict[RoomState, tuple[np.ndarray, np.ndarray, int]] = {}
         # The last forecast, as the entities and the ensemble ask for the same one.
         self._memo: tuple[tuple[object, ...], dict[int, float] | None] | None = None
+        self._clock_memo: tuple[float, np.ndarray, np.ndarray] | None = None
         self.episode_counts: dict[RoomState, int] = dict.fromkeys(_STATES, 0)
 
     def person_periods(
@@ -259,8 +281,7 @@ class HazardModel:
         if starts:
             times = np.concatenate(starts)
             ebin = elapsed_bin(np.concatenate(offsets))
-            hour = local_hour(times, self._tz)
-            weekend = local_weekend(times, self._tz)
+            hour, weekend = local_hour_and_weekend(times, self._tz)
             np.add.at(exposure, (ebin, hour, weekend), 1.0)
             np.add.at(events, (ebin, hour, weekend), np.concatenate(ended))
         return events, exposure, completed
@@ -374,16 +395,25 @@ class HazardModel:
         path: np.ndarray = table[elapsed_bin(elapsed), hour, weekend]
         return path
 
+    def _clock(self, now: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Local hour and weekend flag of each of ``steps`` steps from ``now`` (UTC seconds).
+
+        The 24 h of steps from the last ``now`` asked are kept, so the
+        remaining-time distribution and the occupancy forecast of one
+        prediction look the clock up once.
+        """
+        if self._clock_memo is None or self._clock_memo[0] != now or steps > _HORIZON_STEPS:
+            times = now + np.arange(max(steps, _HORIZON_STEPS)) * STEP_SECONDS
+            self._clock_memo = (now, *local_hour_and_weekend(times, self._tz))
+        return self._clock_memo[1][:steps], self._clock_memo[2][:steps]
+
     def remaining(self, state: RoomState, elapsed: float, now: float) -> RemainingTime | None:
         """The remaining-time distribution over 24 h; None without a fitted hazard."""
         if state not in self._hazards:
             return None
-        times = now + np.arange(_HORIZON_STEPS) * STEP_SECONDS
+        hours, weekend = self._clock(now, _HORIZON_STEPS)
         hazard = self._hazard_path(
-            state,
-            elapsed + np.arange(_HORIZON_STEPS) * STEP_SECONDS,
-            local_hour(times, self._tz),
-            local_weekend(times, self._tz),
+            state, elapsed + np.arange(_HORIZON_STEPS) * STEP_SECONDS, hours, weekend
         )
         survival = np.concatenate(([1.0], np.cumprod(1.0 - hazard)))
         return RemainingTime(STEP_SECONDS, survival[:-1] * hazard)
@@ -409,38 +439,46 @@ class HazardModel:
     def _forecast(
         self, state: RoomState, elapsed: float, now: float, minutes: tuple[int, ...]
     ) -> dict[int, float] | None:
+        """P(occupied) after each of ``minutes`` (from ``now``, UTC seconds).
+
+        The current episode ends in step ``k`` with probability ``f[k]``; a
+        later episode of state ``s`` born at the end of step ``j`` ends in
+        step ``m > j`` with ``E_s[j, m]``, its hazard at age ``m - j - 1`` and
+        the clock time of step ``m``. The births ``b_s`` into each state solve
+        the renewal equations ``b_occ = f_occ + E_vac' b_vac`` and
+        ``b_vac = f_vac + E_occ' b_occ`` (``f_s`` the first episode's ending
+        mass into ``s``), a unit lower-triangular system after substitution.
+        P(occupied after step k) is the first episode's survival (if it is
+        occupied) plus the births into occupied still running after step k.
+        """
         if any(s not in self._hazards for s in _STATES):
             return None
         wanted = {m: round(m * 60 / STEP_SECONDS) for m in minutes}
         steps = max(wanted.values(), default=0)
-        times = now + np.arange(steps) * STEP_SECONDS
-        hours = local_hour(times, self._tz)
-        weekend = local_weekend(times, self._tz)
+        hours, weekend = self._clock(now, steps)
         current = self._hazard_path(
             state, elapsed + np.arange(steps) * STEP_SECONDS, hours, weekend
         )
-        # by_step[i, k, a]: hazard in step k of a later episode of state i aged a steps
-        # (index 0 occupied, 1 vacant).
-        ages = elapsed_bin(np.arange(steps) * STEP_SECONDS)
-        by_step = np.ascontiguousarray(
-            np.stack([self._hazards[s].table[ages[None, :], hours[:, None], weekend[:, None]]
-                      for s in _STATES])
-        )  # fmt: skip
-        alive = np.zeros((2, steps + 1))
-        first_occupied = state is RoomState.OCCUPIED
         survive = np.concatenate(([1.0], np.cumprod(1.0 - current)))
         ended_first = survive[:-1] * current
-        occupied = np.zeros(steps + 1)
-        later_occupied = 0.0  # mass in later occupied episodes
-        for k in range(steps):
-            ended = alive[:, :k] * by_step[:, k, :k]
-            ended_occupied, ended_vacant = ended.sum(axis=1).tolist()
-            alive[:, 1 : k + 1] = alive[:, :k] - ended
-            born_occupied = ended_vacant + (0.0 if first_occupied else ended_first[k])
-            alive[0, 0] = born_occupied
-            alive[1, 0] = ended_occupied + (ended_first[k] if first_occupied else 0.0)
-            later_occupied += born_occupied - ended_occupied
-            occupied[k + 1] = later_occupied
+        bins, later, started = _renewal_grid(steps)
+        cells = (bins, hours[None, :], weekend[None, :])
+        ends = {}
+        running_occupied = np.zeros((steps, steps))
+        for s in _STATES:
+            hazard = self._hazards[s].table[cells] * later
+            running = np.cumprod(1.0 - hazard, axis=1)  # [j, m]: still on after step m
+            before = np.concatenate((np.ones((steps, 1)), running[:, :-1]), axis=1)
+            ends[s] = before * hazard
+            if s is RoomState.OCCUPIED:
+                running_occupied = running * started
+        zero = np.zeros(steps)
+        first_occupied = state is RoomState.OCCUPIED
+        into_vacant, into_occupied = (ended_first, zero) if first_occupied else (zero, ended_first)
+        to_occupied = ends[RoomState.VACANT].T
+        system = np.eye(steps) - to_occupied @ ends[RoomState.OCCUPIED].T
+        born_occupied = np.linalg.solve(system, into_occupied + to_occupied @ into_vacant)
+        occupied = np.concatenate(([0.0], born_occupied @ running_occupied))
         if first_occupied:
             occupied += survive
         return {m: float(min(max(occupied[k], 0.0), 1.0)) for m, k in wanted.items()}
