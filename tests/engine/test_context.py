@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from custom_components.occupancy_prediction.engine.context import (
 from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.packing import INT32, unpack
 
 OCC, VAC, UNK = RoomState.OCCUPIED, RoomState.VACANT, RoomState.UNKNOWN
 LA = ZoneInfo("America/Los_Angeles")
@@ -171,10 +173,31 @@ def test_round_trip_and_malformed() -> None:
         ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", [1, 2], [0]]]})
     with pytest.raises(ValueError, match="not a valid RoomState"):
         ContextModel.from_dict(LA, {**data, "buckets": [["sleeping", 1, "here", [1], [0]]]})
-    with pytest.raises(ValueError, match="malformed"):  # beyond 32 bits: OverflowError inside
+    with pytest.raises(ValueError, match="not numbers"):  # beyond 32 bits
         ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", [2**40], [0]]]})
+    with pytest.raises(ValueError, match="not base64"):
+        ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", "AQ?A", "AA=="]]})
+    with pytest.raises(ValueError, match="whole"):  # 3 bytes: not whole 32-bit numbers
+        ContextModel.from_dict(LA, {**data, "buckets": [["occupied", 1, "here", "AQID", "AQID"]]})
     with pytest.raises(ValueError, match="lacks"):
         ContextModel.from_dict(LA, {**data, "episode_counts": {"occupied": 3}})
+
+
+def test_buckets_saved_as_lists_are_read() -> None:
+    """Stores written before the arrays were packed hold JSON lists: the same model comes back."""
+    model = _fitted()
+    packed = model.as_dict()
+    as_lists = {
+        **packed,
+        "buckets": [
+            [s, h, label, unpack(values, INT32).tolist(), unpack(owners, INT32).tolist()]
+            for s, h, label, values, owners in packed["buckets"]
+        ],
+    }
+    assert as_lists["buckets"][0][3] == [
+        int(v) for v in np.frombuffer(base64.b64decode(packed["buckets"][0][3]), "<i4")
+    ]
+    assert ContextModel.from_dict(LA, as_lists).as_dict() == packed
 
 
 def test_b2_samples_from_the_same_store() -> None:
@@ -317,5 +340,8 @@ def test_vectorised_labels_match_context_key(data: list, own: list) -> None:
             )
             point += 300
     learned = model.as_dict()["buckets"]
-    assert {(RoomState(s), h, label): values for s, h, label, values, _ in learned} == expected
+    assert {
+        (RoomState(s), h, label): unpack(values, INT32).tolist()
+        for s, h, label, values, _ in learned
+    } == expected
     assert sum(model.episode_counts.values()) == len(episodes)

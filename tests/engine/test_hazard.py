@@ -20,6 +20,7 @@ from custom_components.occupancy_prediction.engine.hazard import (
     fit_tables,
 )
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
+from custom_components.occupancy_prediction.engine.packing import FLOAT64, unpack
 from custom_components.occupancy_prediction.engine.prediction import (
     HORIZON_SECONDS,
     InsufficientHistory,
@@ -296,6 +297,31 @@ def test_saved_and_restored_without_refit() -> None:
     bad = {**data, "counts": {"occupied": {"events": [], "exposure": [], "completed": 0}}}
     with pytest.raises(ValueError, match="shape"):
         HazardModel.from_dict(UTC, bad)
+
+
+def test_version_1_with_json_lists_is_read() -> None:
+    """Version 1 stored the arrays as nested lists: the same model and predictions come back."""
+    model = HazardModel(UTC)
+    model.fit(daily_hour(10))
+    packed = model.to_dict()
+    assert packed["version"] == 2
+    old = {
+        "version": 1,
+        "counts": {
+            state: {
+                "events": unpack(c["events"], FLOAT64, SHAPE).tolist(),
+                "exposure": unpack(c["exposure"], FLOAT64, SHAPE).tolist(),
+                "completed": c["completed"],
+            }
+            for state, c in packed["counts"].items()
+        },
+        "tables": {s: unpack(t, FLOAT64, SHAPE).tolist() for s, t in packed["tables"].items()},
+    }
+    assert len(old["tables"]["occupied"]) == SHAPE[0]  # nested, as version 1 wrote them
+    restored = HazardModel.from_dict(UTC, json.loads(json.dumps(old)))
+    assert restored.to_dict() == packed
+    now = T0 + timedelta(days=10, hours=9)
+    assert restored.predict(OCC, now, now) == model.predict(OCC, now, now)
 
 
 def test_tables_fitted_from_a_snapshot_while_the_model_learns_on() -> None:

@@ -46,6 +46,7 @@ import numpy as np
 from .clock import local_hour
 from .episodes import Episode
 from .occupancy import KNOWN_STATES, RoomState
+from .packing import INT32, pack, unpack
 
 SAMPLE_STEP_SECONDS = 300
 RECENT_SECONDS = 600.0
@@ -353,7 +354,11 @@ class ContextModel:
         return np.empty(0)
 
     def as_dict(self) -> dict[str, Any]:
-        """Everything learned, JSON-ready (remaining times in whole seconds)."""
+        """Everything learned, JSON-ready.
+
+        Per bucket its remaining times (whole seconds) and their episodes' ids,
+        each packed (:func:`.packing.pack`, 32-bit).
+        """
         return {
             "episode_counts": {state.value: n for state, n in self.episode_counts.items()},
             "buckets": [
@@ -361,8 +366,8 @@ class ContextModel:
                     state.value,
                     hour,
                     label,
-                    self._remaining[(state, hour, label)].tolist(),
-                    self._owners[(state, hour, label)].tolist(),
+                    pack(self._remaining[(state, hour, label)], INT32),
+                    pack(self._owners[(state, hour, label)], INT32),
                 ]
                 for state, hour, label in sorted(self._remaining)
             ],
@@ -372,20 +377,24 @@ class ContextModel:
     def from_dict(cls, time_zone: tzinfo, data: Mapping[str, Any]) -> ContextModel:
         """Rebuild a model saved with :meth:`as_dict`.
 
+        Buckets saved as JSON lists (before the arrays were packed) are read too.
+
         Raises:
             ValueError: if ``data`` is malformed.
         """
         model = cls(time_zone)
         try:
             counts = {RoomState(k): int(v) for k, v in data["episode_counts"].items()}
-            for state_value, hour, label, values, owners in data["buckets"]:
+            for state_value, hour, label, packed_values, packed_owners in data["buckets"]:
                 key = (RoomState(state_value), int(hour), str(label))
                 if key[0] not in KNOWN_STATES or not 0 <= key[1] < 24:
                     raise ValueError(f"bad bucket {state_value!r} {hour!r}")
+                values = unpack(packed_values, INT32)
+                owners = unpack(packed_owners, INT32)
                 if len(values) != len(owners):
                     raise ValueError(f"bucket {state_value!r} {hour!r} {label!r} is uneven")
-                model._remaining[key] = np.asarray(values, dtype=np.int32)
-                model._owners[key] = np.asarray(owners, dtype=np.int32)
+                model._remaining[key] = values
+                model._owners[key] = owners
         except (KeyError, TypeError, AttributeError, OverflowError) as err:
             raise ValueError(f"malformed context model: {err!r}") from err
         if set(counts) != set(KNOWN_STATES):

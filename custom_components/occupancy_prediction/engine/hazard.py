@@ -41,13 +41,16 @@ from .clock import local_hour_and_weekend
 from .distribution import FORECAST_MINUTES, RemainingTime, prediction_from
 from .episodes import Episode
 from .occupancy import KNOWN_STATES, NEXT_STATE, RoomState
+from .packing import FLOAT64, pack, unpack
 from .prediction import HORIZON_SECONDS, InsufficientHistory, Prediction
 from .timeutil import to_timestamp
 
 STEP_SECONDS = 300.0
 MIN_EPISODES = 3
 MODEL_NAME = "hazard"
-STORAGE_VERSION = 1
+STORAGE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 held the arrays as JSON lists, version 2 packed (:mod:`.packing`)."""
 ELAPSED_EDGES_MINUTES = (
     0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 600, 720, 960, 1440,
 )  # fmt: skip
@@ -64,6 +67,7 @@ _STATES = KNOWN_STATES
 _NEXT = NEXT_STATE
 _EDGES = np.asarray(ELAPSED_EDGES_MINUTES, dtype=float) * 60.0
 _N_ELAPSED = len(ELAPSED_EDGES_MINUTES)
+_SHAPE = (_N_ELAPSED, 24, 2)
 _N_BLOCK = 6
 _HORIZON_STEPS = int(HORIZON_SECONDS / STEP_SECONDS)
 
@@ -338,18 +342,21 @@ class HazardModel:
                 self.episode_counts[state] = self._counts[state][2] if state in self._counts else 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The learnt counts and hazard tables as JSON-ready data (for the room's store)."""
+        """The learnt counts and hazard tables as JSON-ready data (for the room's store).
+
+        Each array is packed (:func:`.packing.pack`, 64-bit floats).
+        """
         return {
             "version": STORAGE_VERSION,
             "counts": {
                 str(state): {
-                    "events": events.tolist(),
-                    "exposure": exposure.tolist(),
+                    "events": pack(events, FLOAT64),
+                    "exposure": pack(exposure, FLOAT64),
                     "completed": completed,
                 }
                 for state, (events, exposure, completed) in self._counts.items()
             },
-            "tables": {str(s): h.table.tolist() for s, h in self._hazards.items()},
+            "tables": {str(s): pack(h.table, FLOAT64) for s, h in self._hazards.items()},
         }
 
     @classmethod
@@ -359,18 +366,16 @@ class HazardModel:
         Raises:
             ValueError: for data of another version or shape.
         """
-        if data.get("version") != STORAGE_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"unsupported hazard model data version {data.get('version')}")
         model = cls(time_zone)
         for name, counts in data["counts"].items():
             state = RoomState(name)
-            events = np.asarray(counts["events"], dtype=float)
-            exposure = np.asarray(counts["exposure"], dtype=float)
-            if events.shape != (_N_ELAPSED, 24, 2) or exposure.shape != events.shape:
-                raise ValueError("hazard counts have the wrong shape")
+            events = unpack(counts["events"], FLOAT64, _SHAPE)
+            exposure = unpack(counts["exposure"], FLOAT64, _SHAPE)
             model._counts[state] = (events, exposure, int(counts["completed"]))
             model.episode_counts[state] = int(counts["completed"])
-        tables = {RoomState(n): np.asarray(t, dtype=float) for n, t in data["tables"].items()}
+        tables = {RoomState(n): unpack(t, FLOAT64, _SHAPE) for n, t in data["tables"].items()}
         for state, table in tables.items():
             model.set_tables({state: table}, model.episode_counts.get(state, MIN_EPISODES))
         return model
