@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -38,6 +39,16 @@ def auto_enable_custom_integrations(
 ) -> Generator[None]:
     """Every test gets a real (in-memory) recorder and our custom integration."""
     return
+
+
+@pytest.fixture(autouse=True)
+def no_room_spacing() -> Generator[None]:
+    """Rooms' entities one loop turn apart, not 50 ms: frozen-time tests would never wake.
+
+    ``test_rooms_entities_are_spaced_in_time`` checks the real spacing.
+    """
+    with patch("custom_components.occupancy_prediction.entity.ROOM_SPACING", 0):
+        yield
 
 
 def room_subentry(

@@ -12,6 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.occupancy_prediction.const import DEFAULT_OPTIONS, DOMAIN, SUBENTRY_ROOM
+from custom_components.occupancy_prediction.entity import ROOM_SPACING
 from custom_components.occupancy_prediction.room_learner import RoomLearner
 
 from .conftest import room_subentry, setup_entry
@@ -126,3 +127,40 @@ async def test_rooms_entities_are_added_one_room_per_loop_turn(hass: HomeAssista
     for name in names:
         assert hass.states.get(f"binary_sensor.{name.lower()}_occupancy").state == "on"
         assert hass.states.get(f"sensor.{name.lower()}_time_until_transition") is not None
+
+
+async def test_rooms_entities_are_spaced_in_time(hass: HomeAssistant) -> None:
+    """ROOM_SPACING seconds between two rooms' entities, none before the first room's.
+
+    Each platform (sensor, binary sensor) waits once between each two rooms.
+    """
+    names = ["Hall", "Kitchen", "Bedroom"]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Occupancy Prediction",
+        data={},
+        options=dict(DEFAULT_OPTIONS),
+        subentries_data=[
+            room_subentry(f"{name.lower()}_id", name, [f"binary_sensor.{name.lower()}_motion"])
+            for name in names
+        ],
+    )
+    registry = er.async_get(hass)
+    waits: list[tuple[float, int]] = []
+
+    async def sleep(delay: float) -> None:
+        # asyncio.sleep itself is patched: other code's sleep(0) lands here too.
+        if delay:
+            waits.append((delay, len(er.async_entries_for_config_entry(registry, entry.entry_id))))
+
+    with (
+        # The real spacing (the fixture no_room_spacing sets it to 0), without waiting.
+        patch("custom_components.occupancy_prediction.entity.ROOM_SPACING", ROOM_SPACING),
+        patch("custom_components.occupancy_prediction.entity.asyncio.sleep", sleep),
+    ):
+        await setup_entry(hass, entry)
+    assert ROOM_SPACING == 0.05
+    assert sorted(delay for delay, _ in waits) == [0.05] * 2 * (len(names) - 1)
+    # Every wait came after at least one room's entities: the first room waits for nothing.
+    assert min(count for _, count in waits) >= 1
+    assert len(er.async_entries_for_config_entry(registry, entry.entry_id)) == len(names) * 4 + 1

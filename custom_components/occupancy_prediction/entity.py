@@ -15,27 +15,36 @@ from .coordinator import OccupancyCoordinator, RoomSnapshot
 from .engine.occupancy import RoomState
 from .room_config import RoomConfig
 
+ROOM_SPACING = 0.05
+"""Seconds between two rooms' entities at setup (so 1 s for 20 rooms)."""
+
 
 async def async_add_room_entities(
     coordinator: OccupancyCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
     create: Callable[[RoomConfig], Sequence[Entity]],
 ) -> None:
-    """Add each room's entities to its subentry, one room per event-loop turn.
+    """Add each room's entities to its subentry, ``ROOM_SPACING`` seconds apart.
 
     Adding an entity (registries, device, first state) costs the loop about
     half a millisecond and does not yield: twenty rooms' entities added at
-    once held it for 30-40 ms (and over 100 ms while the history import's
-    threads competed for the GIL). Rooms the coordinator follows, even if a
-    subentry changed meanwhile (the change reloads the entry); a subentry
-    removed while this runs is skipped.
+    once held it for 30-40 ms. Each also gives the recorder a few events to
+    write; twenty rooms' worth at once kept its thread busy for 100 ms or
+    more, and a thread issuing many short SQLite calls can keep the GIL from
+    the event loop that long (benchmarks/history_load.py: longest stall 60-113
+    ms at setup without the spacing, 22-34 ms with it). Rooms the coordinator
+    follows, even if a subentry changed meanwhile (the change reloads the
+    entry); a subentry removed while this runs is skipped.
     """
     entry = coordinator.config_entry
+    first = True
     for room_id, room in coordinator.room_configs.items():
         if room_id not in entry.subentries:
             continue
+        if not first:
+            await asyncio.sleep(ROOM_SPACING)
+        first = False
         async_add_entities(list(create(room)), config_subentry_id=room_id)
-        await asyncio.sleep(0)
 
 
 class OccupancyHubEntity(CoordinatorEntity[OccupancyCoordinator]):
