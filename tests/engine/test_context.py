@@ -217,7 +217,7 @@ def test_b2_samples_from_the_same_store() -> None:
 
 
 def test_b2_samples_follow_what_was_learned_since_they_were_last_read() -> None:
-    """The pooled samples are kept between reads, and renewed by learning or a refit."""
+    """B2's samples follow learning and refits, and each change moves the generation."""
     bedroom, kitchen = _mornings(12, datetime(2026, 10, 20, tzinfo=LA))
     others = {"kitchen": kitchen}
     model = ContextModel(LA)
@@ -233,11 +233,15 @@ def test_b2_samples_follow_what_was_learned_since_they_were_last_read() -> None:
 
     model.fit(bedroom[:12], others)
     same_as_baseline_on(bedroom[:12])
-    assert model.hourly_samples(OCC, 3) is model.hourly_samples(OCC, 3)
+    fitted = model.generation
     model.learn_many(bedroom[12:], others)
     same_as_baseline_on(bedroom)
+    assert model.generation == fitted + 1
+    model.learn_many([], others)  # nothing learned: nothing changed
+    assert model.generation == fitted + 1
     model.fit(bedroom[:8], others)
     same_as_baseline_on(bedroom[:8])
+    assert model.generation > fitted + 1
 
 
 def test_timeline_grows_by_appending() -> None:

@@ -21,6 +21,7 @@ from custom_components.occupancy_prediction.engine.ensemble import (
     quantile_average,
     with_survival,
 )
+from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
@@ -210,6 +211,44 @@ def test_incremental_learning_feeds_every_member() -> None:
     now = T0 + timedelta(days=10, hours=9)
     assert learnt.predict(OCC, now, now) == full.predict(OCC, now, now)
     assert learnt.predict(OCC, now, now, {}) == full.predict(OCC, now, now, {})
+
+
+def test_b2_after_learning_is_that_of_a_fresh_fit() -> None:
+    """B2's distribution, kept between predictions, is renewed by learning and by a refit.
+
+    Six days occupied 09:00-10:00, then four days 09:00-11:00. B2's samples
+    at hour 9 are the remaining times at 09:00, 09:05, ... 09:55: 300..3600 s
+    on a short day, 3900..7200 s on a long one. Median of the 72 short-day
+    samples: (1800 + 2100) / 2 = 1950 s; with the 48 long-day ones (120
+    samples): (3000 + 3300) / 2 = 3150 s; each read back from the 5-minute
+    grid to within a step. A model fitted on all ten days predicts the same.
+    """
+    history = daily_hour(6)
+    for day in range(6, 10):
+        begin = (T0 + timedelta(days=day, hours=9)).timestamp()
+        end = history[-1].end
+        assert end is not None
+        history.append(Episode(VAC, end, begin, OCC))
+        history.append(Episode(OCC, begin, begin + 7200, VAC))
+    full = EnsembleModel(UTC)
+    full.fit(history)
+    model = EnsembleModel(UTC)
+    model.fit(history[:11])
+    now = T0 + timedelta(days=10, hours=9)
+    before = model.predict(OCC, now, now)
+    assert isinstance(before, Prediction)
+    assert before.predicted_time is not None
+    assert abs((before.predicted_time - now).total_seconds() - 1950) <= 300
+    for episode in history[11:]:
+        model.learn(episode)
+    model.hazard.refit()  # the hazard's forecast changes at its refit, B2 at once
+    after = model.predict(OCC, now, now)
+    assert after == full.predict(OCC, now, now)
+    assert isinstance(after, Prediction)
+    assert after.predicted_time is not None
+    assert abs((after.predicted_time - now).total_seconds() - 3150) <= 300
+    model.fit(history[:11])
+    assert model.predict(OCC, now, now) == before
 
 
 @pytest.mark.usefixtures("few_episodes")

@@ -25,7 +25,9 @@ episodes. The distribution is that of those samples.
 
 The union of a (state, hour)'s buckets over all contexts is exactly B2's
 bucket, so :meth:`ContextModel.hourly_samples` serves baseline B2 from the
-same store (the ensemble keeps one copy of the samples, not two). Samples are
+same store (the ensemble keeps one copy of the samples, not two, and caches
+B2's distribution per state and hour until :attr:`ContextModel.generation`
+changes). Samples are
 kept as 32-bit whole seconds. It is an empirical conditional-quantile model
 in the spirit of the back-off n-gram estimates of Katz (1987, IEEE Trans.
 ASSP 35(3)) applied to the activity-context idea of Scott et al., "PreHeat:
@@ -238,8 +240,8 @@ class ContextModel:
         self._remaining: dict[tuple[RoomState, int, str], np.ndarray] = {}
         self._owners: dict[tuple[RoomState, int, str], np.ndarray] = {}
         self.episode_counts: dict[RoomState, int] = dict.fromkeys(KNOWN_STATES, 0)
-        # B2's samples by (state, hour), pooled on first use until the next learning.
-        self._hourly: dict[tuple[RoomState, int], np.ndarray] = {}
+        self.generation = 0
+        """Counts the changes to the samples (what callers key their caches on)."""
 
     def fit(self, episodes: Sequence[Episode], others: Others) -> None:
         """Learn afresh from this room's ``episodes`` and the other rooms' ``others``.
@@ -250,7 +252,7 @@ class ContextModel:
         """
         self._remaining = {}
         self._owners = {}
-        self._hourly = {}
+        self.generation += 1
         self.episode_counts = dict.fromkeys(KNOWN_STATES, 0)
         self.learn_many(episodes, others)
 
@@ -272,7 +274,7 @@ class ContextModel:
         counts = np.ceil((ends - starts) / SAMPLE_STEP_SECONDS).astype(np.int64)
         if not counts.any():
             return  # episodes of no length: nothing to sample
-        self._hourly = {}
+        self.generation += 1
         which = np.repeat(np.arange(len(finished)), counts)
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         offsets = np.arange(which.size) - np.repeat(first, counts)
@@ -322,16 +324,11 @@ class ContextModel:
         """Baseline B2's samples (seconds) for ``state`` at local ``hour``, whatever the context.
 
         The same samples as :meth:`.HourlyMedianModel.remaining_samples` on the
-        same episodes, widened by the same rule. The array is shared by
-        every call until the model learns again: do not modify it.
+        same episodes, widened by the same rule.
         """
         if state not in KNOWN_STATES:
             return np.empty(0)
-        found = self._hourly.get((state, hour))
-        if found is None:
-            found = self._pooled(state, hour, self._labels(state), 12, B2_MIN_BUCKET_EPISODES)
-            self._hourly[(state, hour)] = found
-        return found
+        return self._pooled(state, hour, self._labels(state), 12, B2_MIN_BUCKET_EPISODES)
 
     def _labels(self, state: RoomState) -> set[str]:
         return {key[2] for key in self._remaining if key[0] is state}

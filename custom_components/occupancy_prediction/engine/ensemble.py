@@ -230,7 +230,8 @@ class EnsembleModel:
         self.hazard = HazardModel(time_zone)
         self.context = ContextModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
-        self._hourly: dict[tuple[RoomState, int], tuple[np.ndarray, RemainingTime]] = {}
+        # B2's distribution by (state, hour), with the context model and generation it is of.
+        self._hourly: dict[tuple[RoomState, int], tuple[ContextModel, int, RemainingTime]] = {}
 
     def fit(self, episodes: Sequence[Episode], others: Others | None = None) -> None:
         """Refit every member (the weights are kept).
@@ -311,15 +312,22 @@ class EnsembleModel:
         total = sum(raw.values())
         return {n: v / total for n, v in raw.items()}
 
-    def _hourly_distribution(
-        self, state: RoomState, hour: int, samples: np.ndarray
-    ) -> RemainingTime:
-        """B2's distribution, kept while the context model hands out the same samples."""
+    def _hourly_distribution(self, state: RoomState, hour: int) -> RemainingTime | None:
+        """B2's distribution for ``state`` at local ``hour``; None without samples.
+
+        Kept until the context model learns again (its ``generation``), so a
+        prediction in a steady state does not pool the samples again.
+        """
+        context = self.context
         kept = self._hourly.get((state, hour))
-        if kept is None or kept[0] is not samples:
-            kept = (samples, distribution_from_samples(samples))
-            self._hourly[(state, hour)] = kept
-        return kept[1]
+        if kept is not None and kept[0] is context and kept[1] == context.generation:
+            return kept[2]
+        samples = context.hourly_samples(state, hour)
+        if not samples.size:
+            return None
+        distribution = distribution_from_samples(samples)
+        self._hourly[(state, hour)] = (context, context.generation, distribution)
+        return distribution
 
     def members(
         self, state: RoomState, elapsed: float, now: float, others: Snapshot | None = None
@@ -344,9 +352,9 @@ class EnsembleModel:
                 found["context"] = distribution_from_samples(samples)
         if state in _NEXT and learned >= MIN_EPISODES:
             hour = datetime.fromtimestamp(now, self._tz).hour
-            samples = self.context.hourly_samples(state, hour)
-            if samples.size:
-                found["hourly_median"] = self._hourly_distribution(state, hour, samples)
+            hourly = self._hourly_distribution(state, hour)
+            if hourly is not None:
+                found["hourly_median"] = hourly
         return found
 
     def predict(

@@ -409,7 +409,9 @@ class HazardModel:
         """
         if self._clock_memo is None or self._clock_memo[0] != now or steps > _HORIZON_STEPS:
             times = now + np.arange(max(steps, _HORIZON_STEPS)) * STEP_SECONDS
-            self._clock_memo = (now, *local_hour_and_weekend(times, self._tz))
+            hours, weekend = local_hour_and_weekend(times, self._tz)
+            hours.flags.writeable = weekend.flags.writeable = False  # handed out as views
+            self._clock_memo = (now, hours, weekend)
         return self._clock_memo[1][:steps], self._clock_memo[2][:steps]
 
     def remaining(self, state: RoomState, elapsed: float, now: float) -> RemainingTime | None:
@@ -469,21 +471,19 @@ class HazardModel:
         bins, later, started = _renewal_grid(steps)
         cells = (bins, hours[None, :], weekend[None, :])
         ends = {}
-        running_occupied = np.zeros((steps, steps))
+        running = {}  # [j, m]: the episode born at the end of step j is still on after step m
         for s in _STATES:
             hazard = self._hazards[s].table[cells] * later
-            running = np.cumprod(1.0 - hazard, axis=1)  # [j, m]: still on after step m
-            before = np.concatenate((np.ones((steps, 1)), running[:, :-1]), axis=1)
+            running[s] = np.cumprod(1.0 - hazard, axis=1)
+            before = np.concatenate((np.ones((steps, 1)), running[s][:, :-1]), axis=1)
             ends[s] = before * hazard
-            if s is RoomState.OCCUPIED:
-                running_occupied = running * started
         zero = np.zeros(steps)
         first_occupied = state is RoomState.OCCUPIED
         into_vacant, into_occupied = (ended_first, zero) if first_occupied else (zero, ended_first)
         to_occupied = ends[RoomState.VACANT].T
         system = np.eye(steps) - to_occupied @ ends[RoomState.OCCUPIED].T
         born_occupied = np.linalg.solve(system, into_occupied + to_occupied @ into_vacant)
-        occupied = np.concatenate(([0.0], born_occupied @ running_occupied))
+        occupied = np.concatenate(([0.0], born_occupied @ (running[RoomState.OCCUPIED] * started)))
         if first_occupied:
             occupied += survive
         return {m: float(min(max(occupied[k], 0.0), 1.0)) for m, k in wanted.items()}

@@ -1,9 +1,11 @@
 """Compact JSON form of numpy arrays for the stores: base64 of their little-endian bytes.
 
-A year of a room's model is tens of thousands of numbers. As JSON lists they
-cost a Python object per number and a list per row when saved, enough to set
-off full garbage collections that stall the event loop; packed, each array is
-one string, about a third shorter than its decimal digits.
+A year of a room's model is tens of thousands of numbers. As nested JSON
+lists they cost a Python list per row and an object per number when saved,
+enough to set off full garbage collections that stall the event loop; packed,
+each array is one string. The gain is in allocations, not size: the text is
+about as long as the decimal digits (shorter for full-precision floats,
+longer for small whole numbers).
 """
 
 from __future__ import annotations
