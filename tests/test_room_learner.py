@@ -210,10 +210,12 @@ def test_compact_member_forecast_scores_alike() -> None:
     assert {n: d.pmf.dtype.name for n, d in compact.distributions.items()} == dict.fromkeys(
         members.distributions, "float32"
     )
+    assert compact.interval == members.interval is not None
     twin = fitted()
     model.observe(members, 3600.0)
     twin.observe(compact, 3600.0)
     assert twin.scores == pytest.approx(model.scores, rel=1e-5)
+    assert twin.miss_level == model.miss_level != 0.2
 
 
 async def test_context_label_and_stale_predictions(hass: HomeAssistant) -> None:

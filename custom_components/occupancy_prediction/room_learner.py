@@ -135,7 +135,8 @@ def _compact(members: MemberForecast) -> MemberForecast:
         {
             name: RemainingTime(d.step, d.pmf.astype(np.float32))
             for name, d in members.distributions.items()
-        }
+        },
+        members.interval,
     )
 
 

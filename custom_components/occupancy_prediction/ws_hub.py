@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 DATA_HUB: HassKey[WsHub] = HassKey(f"{DOMAIN}_websocket")
 
 INTERVAL_LEVEL: Final = 0.8
-"""Coverage the prediction interval aims at (10th to 90th percentile)."""
+"""Coverage the 80 % prediction interval aims at."""
 
 FANOUT_BUDGET_SECONDS: Final = 0.01
 """Longest a fan-out runs before it yields to the event loop (then continues)."""

@@ -13,6 +13,7 @@ from custom_components.occupancy_prediction.engine import ensemble as ensemble_m
 from custom_components.occupancy_prediction.engine.distribution import RemainingTime
 from custom_components.occupancy_prediction.engine.ensemble import (
     FLOOR,
+    MISS_RANGE,
     EnsembleModel,
     MemberForecast,
     crps,
@@ -263,6 +264,7 @@ def test_saved_and_restored_with_its_weights() -> None:
     restored = EnsembleModel.from_dict(UTC, data)
     assert restored.scores == model.scores
     assert restored.weights == model.weights
+    assert restored.miss_level == model.miss_level != 0.2
     since = now - timedelta(minutes=10)
     assert restored.predict(OCC, since, now) == model.predict(OCC, since, now)
     assert restored.predict(VAC, since, now) == model.predict(VAC, since, now)
@@ -279,6 +281,8 @@ def test_saved_and_restored_with_its_weights() -> None:
         ({"hazard": {"version": 1}}, "malformed"),
         ({"context": {"occupied": []}}, "malformed"),
         ({"forgetting": "often"}, "could not convert"),
+        ({"miss_level": 0.9}, "out of range"),
+        ({"miss_level": "low"}, "could not convert"),
     ],
 )
 def test_malformed_saved_ensemble_is_refused(change: dict[str, object], match: str) -> None:
@@ -305,3 +309,63 @@ def test_forecast_with_the_ensembles_survival() -> None:
     # A hazard model sure of no change says nothing of re-entry: the next state is taken.
     never = RemainingTime(300.0, np.zeros(STEPS))
     assert with_survival({15: 1.0}, OCC, never, ensemble) == pytest.approx({15: 0.2})
+
+
+def test_interval_miss_level_adapts_by_hand() -> None:
+    """Adaptive conformal inference: a miss moves a by 0.01 * (0.2 - 1), a hit by 0.01 * 0.2."""
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(10))
+    now = T0 + timedelta(days=10, hours=9)
+    prediction, members = model.predict_with_members(OCC, now, now)
+    assert isinstance(prediction, Prediction)
+    assert members.interval is not None
+    lower, upper = members.interval
+    assert upper is not None
+    assert prediction.interval_lower == now + timedelta(seconds=lower)
+    assert prediction.interval_upper == now + timedelta(seconds=upper)
+    model.observe(members, upper + 600)  # outside
+    assert model.miss_level == pytest.approx(0.192)
+    model.observe(members, (lower + upper) / 2)  # inside
+    assert model.miss_level == pytest.approx(0.194)
+    model.observe(MemberForecast(members.distributions), upper + 600)  # no interval given
+    assert model.miss_level == pytest.approx(0.194)
+    for _ in range(100):
+        model.observe(members, upper + 600)
+    assert model.miss_level == MISS_RANGE[0]
+    for _ in range(400):
+        model.observe(members, lower)
+    assert model.miss_level == MISS_RANGE[1]
+
+
+def test_interval_uses_the_adapted_levels() -> None:
+    """With a = 0.5 the interval is the quartiles of B2's samples (alone here), within a step.
+
+    Occupied 09:00-10:00 on ten days: at 09:00 B2's samples are 300, 600, ...
+    3600 s, ten of each; numpy's quartiles of them are the reference.
+    """
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(10))
+    now = T0 + timedelta(days=10, hours=9)
+    samples = np.repeat(np.arange(1, 13) * 300.0, 10)
+    model.miss_level = 0.5
+    prediction = model.predict(OCC, now, now)
+    assert isinstance(prediction, Prediction)
+    lower = (prediction.interval_lower - now).total_seconds()
+    upper = (prediction.interval_upper - now).total_seconds()
+    assert abs(lower - np.quantile(samples, 0.25)) <= 300
+    assert abs(upper - np.quantile(samples, 0.75)) <= 300
+    model.miss_level = 0.2
+    wider = model.predict(OCC, now, now)
+    assert isinstance(wider, Prediction)
+    assert abs((wider.interval_lower - now).total_seconds() - np.quantile(samples, 0.1)) <= 300
+    assert abs((wider.interval_upper - now).total_seconds() - np.quantile(samples, 0.9)) <= 300
+
+
+def test_restored_without_a_miss_level_starts_at_the_target() -> None:
+    """Ensembles saved before the interval adapted have no miss level: 0.2."""
+    model = EnsembleModel(UTC)
+    model.fit(daily_hour(4))
+    model.miss_level = 0.3
+    data = json.loads(json.dumps(model.to_dict()))
+    del data["miss_level"]
+    assert EnsembleModel.from_dict(UTC, data).miss_level == 0.2

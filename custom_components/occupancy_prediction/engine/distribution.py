@@ -70,17 +70,20 @@ def prediction_from(
     now: float,
     model: str,
     forecast: Mapping[int, float] | None = None,
+    *,
+    levels: tuple[float, float] = (0.1, 0.9),
 ) -> Prediction:
     """A :class:`Prediction` from a remaining-time distribution.
 
-    The median is ``predicted_time`` (None beyond the horizon), the 10 % and
-    90 % quantiles the interval (the upper one capped at the horizon) and
-    ``confidence`` the probability of a transition within +-15 minutes of the
-    median (of the horizon when the median lies beyond it).
+    The median is ``predicted_time`` (None beyond the horizon), the quantiles
+    at ``levels`` (10 % and 90 % unless given) the interval (the upper one
+    capped at the horizon) and ``confidence`` the probability of a transition
+    within +-15 minutes of the median (of the horizon when the median lies
+    beyond it).
     """
     median = distribution.quantile(0.5)
-    lower = distribution.quantile(0.1)
-    upper = distribution.quantile(0.9)
+    lower = distribution.quantile(levels[0])
+    upper = distribution.quantile(levels[1])
     base = from_timestamp(now)
     center = HORIZON_SECONDS if median is None else median
     confidence = distribution.within(center)

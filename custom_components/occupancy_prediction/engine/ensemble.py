@@ -34,6 +34,16 @@ The hazard and context models join B2 for a state only once it has
 parameters cost more than they bring (on the benchmark's MIT houses, a week
 of data, they made the ensemble up to 15 % worse than B2 alone).
 
+The 80 % prediction interval is recalibrated online by adaptive conformal
+inference (Gibbs & Candes, "Adaptive conformal inference under distribution
+shift", NeurIPS 2021): the interval is the ensemble's quantiles at
+``a/2`` and ``1 - a/2``, and each scored prediction moves ``a`` by
+``ACI_STEP * (0.2 - miss)`` (``miss`` 1 when the truth fell outside the
+interval given), so the long-run share of misses tends to 20 % whatever the
+members' calibration. On the Aruba benchmark it brought every room's
+coverage into 0.78-0.80 and narrowed the intervals (the office's from 0.89
+coverage and 22 h wide to 0.79 and 17 h).
+
 The occupancy forecast is the hazard model's (the only member that gives
 one) with the ensemble's probability of no transition in place of the
 hazard model's own (:func:`with_survival`).
@@ -72,6 +82,12 @@ CRPS_SCALE = 36000.0
 MIN_EPISODES = 3
 MIN_MODEL_EPISODES = 50
 """Completed episodes of a state before the hazard and context models join B2 for it."""
+TARGET_MISS = 0.2
+"""The interval's target share of truths outside it (an 80 % interval)."""
+ACI_STEP = 0.01
+"""Adaptive conformal inference's step (gamma); 0.005-0.02 behaved alike on Aruba."""
+MISS_RANGE = (0.02, 0.6)
+"""Bounds of the adapted miss level: intervals between the 1-99 % and 30-70 % quantiles."""
 _QUANTILE_LEVELS = np.linspace(0.005, 0.995, 199)
 _BEYOND = 1.5 * HORIZON_SECONDS
 
@@ -81,9 +97,14 @@ _STEPS = int(HORIZON_SECONDS / STEP_SECONDS)
 
 @dataclass(frozen=True, slots=True)
 class MemberForecast:
-    """The members' distributions behind one ensemble prediction (for scoring)."""
+    """The members' distributions behind one ensemble prediction (for scoring).
+
+    ``interval`` is the prediction interval given, in seconds from the
+    prediction moment (the upper end None beyond 24 h); None without one.
+    """
 
     distributions: Mapping[str, RemainingTime]
+    interval: tuple[float, float | None] | None = None
 
 
 def distribution_from_samples(samples: np.ndarray) -> RemainingTime:
@@ -230,6 +251,8 @@ class EnsembleModel:
         self.hazard = HazardModel(time_zone)
         self.context = ContextModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
+        self.miss_level = TARGET_MISS
+        """The interval's adapted miss level ``a`` (adaptive conformal inference)."""
         # B2's distribution by (state, hour), with the context model and generation it is of.
         self._hourly: dict[tuple[RoomState, int], tuple[ContextModel, int, RemainingTime]] = {}
 
@@ -270,6 +293,7 @@ class EnsembleModel:
             "forgetting": self._forgetting,
             "crps_scale": self._crps_scale,
             "scores": dict(self.scores),
+            "miss_level": self.miss_level,
             "hazard": self.hazard.to_dict(),
             "context": self.context.as_dict(),
         }
@@ -296,6 +320,11 @@ class EnsembleModel:
             )
             model.hazard = HazardModel.from_dict(time_zone, data["hazard"])
             model.context = ContextModel.from_dict(time_zone, data["context"])
+            # Saved before the interval adapted: start from the target.
+            miss_level = float(data.get("miss_level", TARGET_MISS))
+            if not MISS_RANGE[0] <= miss_level <= MISS_RANGE[1]:
+                raise ValueError(f"interval miss level {miss_level!r} out of range")
+            model.miss_level = miss_level
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"malformed ensemble model: {err!r}") from err
         model.scores = {name: scores[name] for name in MEMBERS}
@@ -401,7 +430,12 @@ class EnsembleModel:
                     weights[name],
                 )
             )
-        prediction = prediction_from(mixture, _NEXT[state], moment, MODEL_NAME, forecast)
+        levels = (self.miss_level / 2, 1 - self.miss_level / 2)
+        prediction = prediction_from(
+            mixture, _NEXT[state], moment, MODEL_NAME, forecast, levels=levels
+        )
+        lower = mixture.quantile(levels[0])
+        interval = (HORIZON_SECONDS if lower is None else lower, mixture.quantile(levels[1]))
         return (
             Prediction(
                 transition_type=prediction.transition_type,
@@ -413,13 +447,21 @@ class EnsembleModel:
                 occupancy_forecast=prediction.occupancy_forecast,
                 contributions=tuple(contributions),
             ),
-            MemberForecast(found),
+            MemberForecast(found, interval),
         )
 
     def observe(self, members: MemberForecast, actual: float) -> None:
-        """Score the members of a past prediction once its remaining time (seconds) is known."""
+        """Score a past prediction once its remaining time (seconds, 24 h if none) is known.
+
+        Updates the members' weights and the interval's miss level.
+        """
         if not members.distributions:
             return
+        if members.interval is not None:
+            lower, upper = members.interval
+            inside = lower <= actual <= (HORIZON_SECONDS if upper is None else upper)
+            adapted = self.miss_level + ACI_STEP * (TARGET_MISS - (0.0 if inside else 1.0))
+            self.miss_level = min(max(adapted, MISS_RANGE[0]), MISS_RANGE[1])
         for name in self.scores:
             self.scores[name] *= self._forgetting
         if self._crps_scale is None:

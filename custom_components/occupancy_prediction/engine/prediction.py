@@ -39,8 +39,11 @@ class Prediction:
         predicted_time: median of the predicted remaining time added to the
             prediction moment, aware UTC; None when the median is beyond the
             24 h horizon ("no transition expected within 24 h").
-        interval_lower: 10th percentile of the transition time, aware UTC.
-        interval_upper: 90th percentile, aware UTC, at most 24 h ahead.
+        interval_lower: lower end of the 80 % prediction interval of the
+            transition time (the 10th percentile, or for the ensemble its
+            adapted level), aware UTC.
+        interval_upper: its upper end (90th percentile or adapted), aware
+            UTC, at most 24 h ahead.
         confidence: probability (0..1) that the transition happens within
             +-15 minutes of ``predicted_time``.
         model: name of the model that made it.
