@@ -153,6 +153,7 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     """The logs were copied before it ended: the new model learns it after the fit."""
     learner = make_learner(hass, EnsembleModel(UTC))
     learner.model.scores = dict.fromkeys(learner.model.scores, -1.0)  # type: ignore[union-attr]
+    learner.model.miss_level = 0.35  # type: ignore[union-attr]
     now = dt_util.utcnow().timestamp()
     late = Episode(OCC, now - 600, now + 1, VAC)
 
@@ -169,9 +170,10 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     # Fitted on empty logs, plus the episode that ended during the training.
     assert learner.model.episode_counts == {OCC: 1, VAC: 0}
     assert learner.model.hazard.episode_counts == {OCC: 1, VAC: 0}
-    # The live episode and the learned weights survive the retraining.
+    # The live episode, the learned weights and the interval's level survive the retraining.
     assert learner.current_episode == Episode(VAC, late.end or 0.0, None, None)
     assert set(learner.model.scores.values()) == {-1.0}
+    assert learner.model.miss_level == 0.35
 
 
 async def test_hazard_refits_are_coalesced_and_survive_failure(

@@ -342,8 +342,10 @@ class RoomLearner:
             self._training_since = None
         self.training_seconds = time.perf_counter() - started
         if self.model is not None:
-            # The weights are learned online, not from the logs: they carry over.
+            # The weights and the interval's level are learned online, not from the
+            # logs: they carry over.
             model.scores = dict(self.model.scores)
+            model.miss_level = self.model.miss_level
         # Episodes that ended after the logs were copied are not in the fit.
         for episode in self._learned_while_training:
             model.learn(episode, others)

@@ -26,6 +26,7 @@ from custom_components.occupancy_prediction.engine.episodes import Episode
 from custom_components.occupancy_prediction.engine.hourly_median import HourlyMedianModel
 from custom_components.occupancy_prediction.engine.occupancy import RoomState
 from custom_components.occupancy_prediction.engine.prediction import (
+    HORIZON_SECONDS,
     InsufficientHistory,
     Prediction,
 )
@@ -282,6 +283,9 @@ def test_saved_and_restored_with_its_weights() -> None:
         ({"context": {"occupied": []}}, "malformed"),
         ({"forgetting": "often"}, "could not convert"),
         ({"miss_level": 0.9}, "out of range"),
+        ({"miss_level": 0.01}, "out of range"),
+        ({"miss_level": math.nan}, "out of range"),
+        ({"miss_level": None}, "must be a string or a real number"),
         ({"miss_level": "low"}, "could not convert"),
     ],
 )
@@ -369,3 +373,26 @@ def test_restored_without_a_miss_level_starts_at_the_target() -> None:
     data = json.loads(json.dumps(model.to_dict()))
     del data["miss_level"]
     assert EnsembleModel.from_dict(UTC, data).miss_level == 0.2
+
+
+@pytest.mark.parametrize(
+    ("interval", "actual", "inside"),
+    [
+        ((HORIZON_SECONDS, None), HORIZON_SECONDS, True),  # all beyond 24 h, none came
+        ((600.0, None), HORIZON_SECONDS, True),
+        ((600.0, 7200.0), HORIZON_SECONDS, False),  # no change in 24 h: beyond the interval
+        ((600.0, 7200.0), 600.0, True),  # the ends belong to the interval
+        ((600.0, 7200.0), 7200.0, True),
+        ((600.0, 7200.0), 599.0, False),
+    ],
+)
+def test_interval_ends_and_the_24_hour_cap(
+    interval: tuple[float, float | None], actual: float, inside: bool
+) -> None:
+    model = EnsembleModel(UTC)
+    one = distribution_from_samples(np.array([3600.0, 7200.0]))
+    model.observe(MemberForecast({"hourly_median": one}, interval), actual)
+    assert model.miss_level == pytest.approx(0.202 if inside else 0.192)
+    # Nothing to score: neither the weights nor the level move.
+    model.observe(MemberForecast({}, interval), actual)
+    assert model.miss_level == pytest.approx(0.202 if inside else 0.192)

@@ -39,10 +39,11 @@ inference (Gibbs & Candes, "Adaptive conformal inference under distribution
 shift", NeurIPS 2021): the interval is the ensemble's quantiles at
 ``a/2`` and ``1 - a/2``, and each scored prediction moves ``a`` by
 ``ACI_STEP * (0.2 - miss)`` (``miss`` 1 when the truth fell outside the
-interval given), so the long-run share of misses tends to 20 % whatever the
-members' calibration. On the Aruba benchmark it brought every room's
-coverage into 0.78-0.80 and narrowed the intervals (the office's from 0.89
-coverage and 22 h wide to 0.79 and 17 h).
+interval given), so the long-run share of misses tends to 20 % unless the
+level reaches its bounds (``MISS_RANGE``). One level serves both states, and
+all of an episode's kept forecasts are scored when it ends. On the Aruba
+benchmark it brought every room's coverage into 0.78-0.80 and narrowed the
+intervals (the office's from 0.89 coverage and 22 h wide to 0.79 and 17 h).
 
 The occupancy forecast is the hazard model's (the only member that gives
 one) with the ensemble's probability of no transition in place of the
@@ -100,7 +101,8 @@ class MemberForecast:
     """The members' distributions behind one ensemble prediction (for scoring).
 
     ``interval`` is the prediction interval given, in seconds from the
-    prediction moment (the upper end None beyond 24 h); None without one.
+    prediction moment (a lower end beyond 24 h is 24 h, an upper end beyond
+    it None); None without one.
     """
 
     distributions: Mapping[str, RemainingTime]
