@@ -153,7 +153,7 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     """The logs were copied before it ended: the new model learns it after the fit."""
     learner = make_learner(hass, EnsembleModel(UTC))
     learner.model.scores = dict.fromkeys(learner.model.scores, -1.0)  # type: ignore[union-attr]
-    learner.model.miss_level = 0.35  # type: ignore[union-attr]
+    learner.model.miss_levels = {OCC: 0.35, VAC: 0.15}  # type: ignore[union-attr]
     now = dt_util.utcnow().timestamp()
     late = Episode(OCC, now - 600, now + 1, VAC)
 
@@ -173,7 +173,7 @@ async def test_episode_ending_during_a_training_is_kept(hass: HomeAssistant) -> 
     # The live episode, the learned weights and the interval's level survive the retraining.
     assert learner.current_episode == Episode(VAC, late.end or 0.0, None, None)
     assert set(learner.model.scores.values()) == {-1.0}
-    assert learner.model.miss_level == 0.35
+    assert learner.model.miss_levels == {OCC: 0.35, VAC: 0.15}
 
 
 async def test_hazard_refits_are_coalesced_and_survive_failure(
@@ -217,7 +217,8 @@ def test_compact_member_forecast_scores_alike() -> None:
     model.observe(members, 3600.0)
     twin.observe(compact, 3600.0)
     assert twin.scores == pytest.approx(model.scores, rel=1e-5)
-    assert twin.miss_level == model.miss_level != 0.2
+    assert compact.state is members.state is VAC
+    assert twin.miss_levels == model.miss_levels != {OCC: 0.2, VAC: 0.2}
 
 
 async def test_context_label_and_stale_predictions(hass: HomeAssistant) -> None:

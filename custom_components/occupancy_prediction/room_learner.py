@@ -137,6 +137,7 @@ def _compact(members: MemberForecast) -> MemberForecast:
             for name, d in members.distributions.items()
         },
         members.interval,
+        members.state,
     )
 
 
@@ -345,7 +346,7 @@ class RoomLearner:
             # The weights and the interval's level are learned online, not from the
             # logs: they carry over.
             model.scores = dict(self.model.scores)
-            model.miss_level = self.model.miss_level
+            model.miss_levels = dict(self.model.miss_levels)
         # Episodes that ended after the logs were copied are not in the fit.
         for episode in self._learned_while_training:
             model.learn(episode, others)

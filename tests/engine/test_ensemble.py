@@ -265,7 +265,7 @@ def test_saved_and_restored_with_its_weights() -> None:
     restored = EnsembleModel.from_dict(UTC, data)
     assert restored.scores == model.scores
     assert restored.weights == model.weights
-    assert restored.miss_level == model.miss_level != 0.2
+    assert restored.miss_levels == model.miss_levels != {OCC: 0.2, VAC: 0.2}
     since = now - timedelta(minutes=10)
     assert restored.predict(OCC, since, now) == model.predict(OCC, since, now)
     assert restored.predict(VAC, since, now) == model.predict(VAC, since, now)
@@ -282,11 +282,12 @@ def test_saved_and_restored_with_its_weights() -> None:
         ({"hazard": {"version": 1}}, "malformed"),
         ({"context": {"occupied": []}}, "malformed"),
         ({"forgetting": "often"}, "could not convert"),
-        ({"miss_level": 0.9}, "out of range"),
-        ({"miss_level": 0.01}, "out of range"),
-        ({"miss_level": math.nan}, "out of range"),
-        ({"miss_level": None}, "must be a string or a real number"),
-        ({"miss_level": "low"}, "could not convert"),
+        ({"miss_levels": {"occupied": 0.9}}, "out of range"),
+        ({"miss_levels": {"vacant": 0.01}}, "out of range"),
+        ({"miss_levels": {"occupied": math.nan}}, "out of range"),
+        ({"miss_levels": {"occupied": None}}, "malformed"),
+        ({"miss_levels": {"vacant": "low"}}, "could not convert"),
+        ({"miss_levels": [0.2]}, "malformed"),
     ],
 )
 def test_malformed_saved_ensemble_is_refused(change: dict[str, object], match: str) -> None:
@@ -327,18 +328,19 @@ def test_interval_miss_level_adapts_by_hand() -> None:
     assert upper is not None
     assert prediction.interval_lower == now + timedelta(seconds=lower)
     assert prediction.interval_upper == now + timedelta(seconds=upper)
+    assert members.state is OCC
     model.observe(members, upper + 600)  # outside
-    assert model.miss_level == pytest.approx(0.192)
+    assert model.miss_levels == {OCC: pytest.approx(0.192), VAC: 0.2}  # the vacant one stays
     model.observe(members, (lower + upper) / 2)  # inside
-    assert model.miss_level == pytest.approx(0.194)
+    assert model.miss_levels[OCC] == pytest.approx(0.194)
     model.observe(MemberForecast(members.distributions), upper + 600)  # no interval given
-    assert model.miss_level == pytest.approx(0.194)
+    assert model.miss_levels[OCC] == pytest.approx(0.194)
     for _ in range(100):
         model.observe(members, upper + 600)
-    assert model.miss_level == MISS_RANGE[0]
+    assert model.miss_levels[OCC] == MISS_RANGE[0]
     for _ in range(400):
         model.observe(members, lower)
-    assert model.miss_level == MISS_RANGE[1]
+    assert model.miss_levels == {OCC: MISS_RANGE[1], VAC: 0.2}
 
 
 def test_interval_uses_the_adapted_levels() -> None:
@@ -351,14 +353,14 @@ def test_interval_uses_the_adapted_levels() -> None:
     model.fit(daily_hour(10))
     now = T0 + timedelta(days=10, hours=9)
     samples = np.repeat(np.arange(1, 13) * 300.0, 10)
-    model.miss_level = 0.5
+    model.miss_levels[OCC] = 0.5
     prediction = model.predict(OCC, now, now)
     assert isinstance(prediction, Prediction)
     lower = (prediction.interval_lower - now).total_seconds()
     upper = (prediction.interval_upper - now).total_seconds()
     assert abs(lower - np.quantile(samples, 0.25)) <= 300
     assert abs(upper - np.quantile(samples, 0.75)) <= 300
-    model.miss_level = 0.2
+    model.miss_levels[OCC] = 0.2
     wider = model.predict(OCC, now, now)
     assert isinstance(wider, Prediction)
     assert abs((wider.interval_lower - now).total_seconds() - np.quantile(samples, 0.1)) <= 300
@@ -369,10 +371,11 @@ def test_restored_without_a_miss_level_starts_at_the_target() -> None:
     """Ensembles saved before the interval adapted have no miss level: 0.2."""
     model = EnsembleModel(UTC)
     model.fit(daily_hour(4))
-    model.miss_level = 0.3
+    model.miss_levels = {OCC: 0.3, VAC: 0.4}
     data = json.loads(json.dumps(model.to_dict()))
-    del data["miss_level"]
-    assert EnsembleModel.from_dict(UTC, data).miss_level == 0.2
+    assert data["miss_levels"] == {"occupied": 0.3, "vacant": 0.4}
+    del data["miss_levels"]
+    assert EnsembleModel.from_dict(UTC, data).miss_levels == {OCC: 0.2, VAC: 0.2}
 
 
 @pytest.mark.parametrize(
@@ -391,8 +394,11 @@ def test_interval_ends_and_the_24_hour_cap(
 ) -> None:
     model = EnsembleModel(UTC)
     one = distribution_from_samples(np.array([3600.0, 7200.0]))
-    model.observe(MemberForecast({"hourly_median": one}, interval), actual)
-    assert model.miss_level == pytest.approx(0.202 if inside else 0.192)
+    model.observe(MemberForecast({"hourly_median": one}, interval, VAC), actual)
+    assert model.miss_levels[VAC] == pytest.approx(0.202 if inside else 0.192)
     # Nothing to score: neither the weights nor the level move.
-    model.observe(MemberForecast({}, interval), actual)
-    assert model.miss_level == pytest.approx(0.202 if inside else 0.192)
+    model.observe(MemberForecast({}, interval, VAC), actual)
+    assert model.miss_levels[VAC] == pytest.approx(0.202 if inside else 0.192)
+    # Nor for a state without a level.
+    model.observe(MemberForecast({"hourly_median": one}, interval, UNK), actual)
+    assert model.miss_levels == {OCC: 0.2, VAC: pytest.approx(0.202 if inside else 0.192)}

@@ -40,10 +40,12 @@ shift", NeurIPS 2021): the interval is the ensemble's quantiles at
 ``a/2`` and ``1 - a/2``, and each scored prediction moves ``a`` by
 ``ACI_STEP * (0.2 - miss)`` (``miss`` 1 when the truth fell outside the
 interval given), so the long-run share of misses tends to 20 % unless the
-level reaches its bounds (``MISS_RANGE``). One level serves both states, and
-all of an episode's kept forecasts are scored when it ends. On the Aruba
-benchmark it brought every room's coverage into 0.78-0.80 and narrowed the
-intervals (the office's from 0.89 coverage and 22 h wide to 0.79 and 17 h).
+level reaches its bounds (``MISS_RANGE``). Each state (occupied, vacant)
+has its own level, since the members can be calibrated differently for
+each; all of an episode's kept forecasts are scored when it ends. On the
+Aruba benchmark it brought every room's coverage into 0.78-0.80 and made
+every room's intervals narrower than B2's (the office's from 0.89 coverage
+and 22 h wide to 0.78 and 16 h).
 
 The occupancy forecast is the hazard model's (the only member that gives
 one) with the ensemble's probability of no transition in place of the
@@ -102,11 +104,13 @@ class MemberForecast:
 
     ``interval`` is the prediction interval given, in seconds from the
     prediction moment (a lower end beyond 24 h is 24 h, an upper end beyond
-    it None); None without one.
+    it None), and ``state`` the room's state it was given for; None without
+    one.
     """
 
     distributions: Mapping[str, RemainingTime]
     interval: tuple[float, float | None] | None = None
+    state: RoomState | None = None
 
 
 def distribution_from_samples(samples: np.ndarray) -> RemainingTime:
@@ -253,8 +257,8 @@ class EnsembleModel:
         self.hazard = HazardModel(time_zone)
         self.context = ContextModel(time_zone)
         self.scores: dict[str, float] = dict.fromkeys(MEMBERS, 0.0)
-        self.miss_level = TARGET_MISS
-        """The interval's adapted miss level ``a`` (adaptive conformal inference)."""
+        self.miss_levels: dict[RoomState, float] = dict.fromkeys(_NEXT, TARGET_MISS)
+        """The interval's adapted miss level ``a`` by state (adaptive conformal inference)."""
         # B2's distribution by (state, hour), with the context model and generation it is of.
         self._hourly: dict[tuple[RoomState, int], tuple[ContextModel, int, RemainingTime]] = {}
 
@@ -295,7 +299,7 @@ class EnsembleModel:
             "forgetting": self._forgetting,
             "crps_scale": self._crps_scale,
             "scores": dict(self.scores),
-            "miss_level": self.miss_level,
+            "miss_levels": {state.value: level for state, level in self.miss_levels.items()},
             "hazard": self.hazard.to_dict(),
             "context": self.context.as_dict(),
         }
@@ -323,10 +327,12 @@ class EnsembleModel:
             model.hazard = HazardModel.from_dict(time_zone, data["hazard"])
             model.context = ContextModel.from_dict(time_zone, data["context"])
             # Saved before the interval adapted: start from the target.
-            miss_level = float(data.get("miss_level", TARGET_MISS))
-            if not MISS_RANGE[0] <= miss_level <= MISS_RANGE[1]:
-                raise ValueError(f"interval miss level {miss_level!r} out of range")
-            model.miss_level = miss_level
+            saved = data.get("miss_levels", {})
+            for state in _NEXT:
+                level = float(saved.get(state.value, TARGET_MISS))
+                if not MISS_RANGE[0] <= level <= MISS_RANGE[1]:
+                    raise ValueError(f"interval miss level {level!r} out of range")
+                model.miss_levels[state] = level
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"malformed ensemble model: {err!r}") from err
         model.scores = {name: scores[name] for name in MEMBERS}
@@ -432,7 +438,8 @@ class EnsembleModel:
                     weights[name],
                 )
             )
-        levels = (self.miss_level / 2, 1 - self.miss_level / 2)
+        miss = self.miss_levels[state]
+        levels = (miss / 2, 1 - miss / 2)
         prediction = prediction_from(
             mixture, _NEXT[state], moment, MODEL_NAME, forecast, levels=levels
         )
@@ -449,7 +456,7 @@ class EnsembleModel:
                 occupancy_forecast=prediction.occupancy_forecast,
                 contributions=tuple(contributions),
             ),
-            MemberForecast(found, interval),
+            MemberForecast(found, interval, state),
         )
 
     def observe(self, members: MemberForecast, actual: float) -> None:
@@ -459,11 +466,12 @@ class EnsembleModel:
         """
         if not members.distributions:
             return
-        if members.interval is not None:
+        if members.interval is not None and members.state in self.miss_levels:
             lower, upper = members.interval
             inside = lower <= actual <= (HORIZON_SECONDS if upper is None else upper)
-            adapted = self.miss_level + ACI_STEP * (TARGET_MISS - (0.0 if inside else 1.0))
-            self.miss_level = min(max(adapted, MISS_RANGE[0]), MISS_RANGE[1])
+            level = self.miss_levels[members.state]
+            adapted = level + ACI_STEP * (TARGET_MISS - (0.0 if inside else 1.0))
+            self.miss_levels[members.state] = min(max(adapted, MISS_RANGE[0]), MISS_RANGE[1])
         for name in self.scores:
             self.scores[name] *= self._forgetting
         if self._crps_scale is None:
