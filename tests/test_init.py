@@ -84,15 +84,9 @@ async def test_room_added_while_the_entry_sets_up_gets_its_reload(
     assert hass.states.get("binary_sensor.hall_occupancy").state == "on"
 
 
-async def test_rooms_entities_are_added_one_room_per_loop_turn(hass: HomeAssistant) -> None:
-    """Between two rooms' entities the event loop runs other callbacks.
-
-    A callback that reschedules itself with ``call_soon`` runs once per loop
-    turn and counts the entry's entities: no turn may add more than one room's
-    (3 sensors and the Occupancy binary sensor) plus the hub's Status sensor.
-    """
-    names = ["Hall", "Kitchen", "Bedroom", "Office", "Bath"]
-    entry = MockConfigEntry(
+def _hub_with_rooms(names: list[str]) -> MockConfigEntry:
+    """The hub entry with one room per name, each with its own motion sensor."""
+    return MockConfigEntry(
         domain=DOMAIN,
         title="Occupancy Prediction",
         data={},
@@ -102,6 +96,17 @@ async def test_rooms_entities_are_added_one_room_per_loop_turn(hass: HomeAssista
             for name in names
         ],
     )
+
+
+async def test_rooms_entities_are_added_one_room_per_loop_turn(hass: HomeAssistant) -> None:
+    """Between two rooms' entities the event loop runs other callbacks.
+
+    A callback that reschedules itself with ``call_soon`` runs once per loop
+    turn and counts the entry's entities: no turn may add more than one room's
+    (3 sensors and the Occupancy binary sensor) plus the hub's Status sensor.
+    """
+    names = ["Hall", "Kitchen", "Bedroom", "Office", "Bath"]
+    entry = _hub_with_rooms(names)
     for name in names:
         hass.states.async_set(
             f"binary_sensor.{name.lower()}_motion", "on", {"device_class": "motion"}
@@ -135,16 +140,7 @@ async def test_rooms_entities_are_spaced_in_time(hass: HomeAssistant) -> None:
     Each platform (sensor, binary sensor) waits once between each two rooms.
     """
     names = ["Hall", "Kitchen", "Bedroom"]
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Occupancy Prediction",
-        data={},
-        options=dict(DEFAULT_OPTIONS),
-        subentries_data=[
-            room_subentry(f"{name.lower()}_id", name, [f"binary_sensor.{name.lower()}_motion"])
-            for name in names
-        ],
-    )
+    entry = _hub_with_rooms(names)
     registry = er.async_get(hass)
     waits: list[tuple[float, int]] = []
 
