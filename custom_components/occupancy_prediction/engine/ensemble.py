@@ -59,7 +59,7 @@ ensemble predicts exactly what the saved one did.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 import math
 from typing import Any
@@ -446,16 +446,7 @@ class EnsembleModel:
         lower = mixture.quantile(levels[0])
         interval = (HORIZON_SECONDS if lower is None else lower, mixture.quantile(levels[1]))
         return (
-            Prediction(
-                transition_type=prediction.transition_type,
-                predicted_time=prediction.predicted_time,
-                interval_lower=prediction.interval_lower,
-                interval_upper=prediction.interval_upper,
-                confidence=prediction.confidence,
-                model=MODEL_NAME,
-                occupancy_forecast=prediction.occupancy_forecast,
-                contributions=tuple(contributions),
-            ),
+            replace(prediction, contributions=tuple(contributions)),
             MemberForecast(found, interval, state),
         )
 
