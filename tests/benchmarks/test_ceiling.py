@@ -176,3 +176,20 @@ def test_main_refuses_a_folder_without_aruba(
 ) -> None:
     assert ceiling.main(["--data", str(tmp_path)]) == 1
     assert "no Aruba data" in capsys.readouterr().err
+
+
+def test_minutes_line_up_with_the_episodes_of_load_aruba(tmp_path: Path) -> None:
+    """A room is occupied exactly while its sensor was on in the last 10 minutes (the hold)."""
+    write_synthetic_aruba(tmp_path, 3)
+    folder = tmp_path / "aruba_minute_location"
+    np.savetxt(folder / "activity.min", np.zeros(3 * 1440), fmt="%d")
+    home = load_aruba(tmp_path)
+    episodes = all_episodes(home)
+    rows = ceiling.Rows(home, ceiling.load_minutes(tmp_path), episodes, ARUBA_ROOMS)
+    for room, code in ARUBA_ROOMS.items():
+        queries = make_queries(episodes[room], home.start + 3600, home.end, 60.0)
+        since = rows.matrix(queries, room, "location").values[:, 17 + 3 + code]
+        occupied = np.array([q.state is OCC for q in queries])
+        assert occupied.any()
+        assert (~occupied).any()
+        np.testing.assert_array_equal(occupied, since <= 10, err_msg=room)
