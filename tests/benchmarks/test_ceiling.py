@@ -103,16 +103,20 @@ def test_rows_give_the_clock_the_rooms_and_the_minute_features(tmp_path: Path) -
     assert activity.categorical == [11, 13, 26]
 
 
+def synthetic_study(folder: Path, days: int) -> tuple[Home, dict[str, list[Episode]], ceiling.Rows]:
+    """The benchmark's synthetic Aruba (activity all 0): home, episodes and rows."""
+    write_synthetic_aruba(folder, days)
+    np.savetxt(folder / "aruba_minute_location" / "activity.min", np.zeros(days * 1440), fmt="%d")
+    home = load_aruba(folder)
+    episodes = all_episodes(home)
+    return home, episodes, ceiling.Rows(home, ceiling.load_minutes(folder), episodes, ARUBA_ROOMS)
+
+
 def test_study_room_scores_the_protocol_queries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The wiring, with a stand-in for LightGBM that always predicts 0."""
-    write_synthetic_aruba(tmp_path, 14)
-    folder = tmp_path / "aruba_minute_location"
-    np.savetxt(folder / "activity.min", np.zeros(14 * 1440), fmt="%d")
-    home = load_aruba(tmp_path)
-    episodes = all_episodes(home)
-    rows = ceiling.Rows(home, ceiling.load_minutes(tmp_path), episodes, ARUBA_ROOMS)
+    home, episodes, rows = synthetic_study(tmp_path, 14)
     calls: list[tuple[int, int, int]] = []
 
     def stand_in(
@@ -180,12 +184,7 @@ def test_main_refuses_a_folder_without_aruba(
 
 def test_minutes_line_up_with_the_episodes_of_load_aruba(tmp_path: Path) -> None:
     """A room is occupied exactly while its sensor was on in the last 10 minutes (the hold)."""
-    write_synthetic_aruba(tmp_path, 3)
-    folder = tmp_path / "aruba_minute_location"
-    np.savetxt(folder / "activity.min", np.zeros(3 * 1440), fmt="%d")
-    home = load_aruba(tmp_path)
-    episodes = all_episodes(home)
-    rows = ceiling.Rows(home, ceiling.load_minutes(tmp_path), episodes, ARUBA_ROOMS)
+    home, episodes, rows = synthetic_study(tmp_path, 3)
     for room, code in ARUBA_ROOMS.items():
         queries = make_queries(episodes[room], home.start + 3600, home.end, 60.0)
         since = rows.matrix(queries, room, "location").values[:, 17 + 3 + code]
