@@ -274,23 +274,32 @@ def study_room(home: Home, rows: Rows, room: str, episodes: list[Episode]) -> di
     timed_test = [q for q in queries if q.remaining is not None]
     truth = np.array([q.remaining for q in timed_test]) / 60.0
 
+    target = np.array([q.remaining for q in timed_train]) / 60.0
+    # Per horizon: the training rows, their truths, the test queries and theirs.
+    occupancy = {}
+    for h in HORIZONS:
+        fit = [q for q in training if h in q.future and q.time + 60 * h <= split]
+        ask = [q for q in queries if h in q.future]
+        occupancy[h] = (
+            fit,
+            np.array([q.future[h] for q in fit]),
+            ask,
+            np.array([q.future[h] for q in ask]),
+        )
+
     def mae(predicted: np.ndarray) -> float:
         return float(np.mean(np.abs(np.clip(predicted, 0.0, 1440.0) - truth)))
 
     for level in LEVELS:
-        train = (
-            rows.matrix(timed_train, room, level),
-            np.array([q.remaining for q in timed_train]) / 60.0,
-        )
         result["mae_min"][level] = best_of_grid(
-            train, rows.matrix(timed_test, room, level), "l1", mae
+            (rows.matrix(timed_train, room, level), target),
+            rows.matrix(timed_test, room, level),
+            "l1",
+            mae,
         )
-        for h in HORIZONS:
-            fit = [q for q in training if h in q.future and q.time + 60 * h <= split]
-            ask = [q for q in queries if h in q.future]
-            seen = np.array([q.future[h] for q in ask])
+        for h, (fit, fit_truth, ask, seen) in occupancy.items():
             result["brier"][str(h)][level] = best_of_grid(
-                (rows.matrix(fit, room, level), np.array([q.future[h] for q in fit])),
+                (rows.matrix(fit, room, level), fit_truth),
                 rows.matrix(ask, room, level),
                 "binary",
                 lambda p, seen=seen: float(np.mean((p - seen) ** 2)),
